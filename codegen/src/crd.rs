@@ -1,0 +1,290 @@
+//! Reading CRD files into the generator's intermediate representation.
+//!
+//! A [`Resource`] holds everything later stages need about one custom resource:
+//! its names, scope, subresources, printer columns and the full OpenAPI v3 schema
+//! of its served version. Nothing here writes files or produces Rust.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+/// One custom resource, as declared by one CRD file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The file the CRD came from.
+    pub file: PathBuf,
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub list_kind: String,
+    pub plural: String,
+    pub singular: String,
+    pub short_names: Vec<String>,
+    pub namespaced: bool,
+    pub status_subresource: bool,
+    /// One line describing the resource, taken from the CRD's own docs.
+    pub summary: String,
+    /// `additionalPrinterColumns` of the version: (name, jsonPath).
+    pub printer_columns: Vec<(String, String)>,
+    /// The full `openAPIV3Schema` of the version.
+    pub schema: Value,
+    /// The CRD YAML text, for kopium.
+    pub yaml: String,
+}
+
+impl Resource {
+    /// The `spec` subschema, or an empty object schema when the CRD has none.
+    pub fn spec_schema(&self) -> Value {
+        self.schema
+            .pointer("/properties/spec")
+            .cloned()
+            .unwrap_or_else(|| serde_json::json!({"type": "object"}))
+    }
+
+    /// Required top-level spec fields.
+    pub fn spec_required(&self) -> Vec<String> {
+        self.schema
+            .pointer("/properties/spec/required")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A Rust-friendly module name for the models of this resource.
+    pub fn module_name(&self) -> String {
+        self.plural.replace(['-', '.'], "_")
+    }
+}
+
+/// Reads every `*.yaml`/`*.yml` file of `dir` (sorted by file name) as a CRD.
+pub fn load_dir(dir: &Path) -> Result<Vec<Resource>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading CRD directory {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml") | Some("yml")
+            )
+        })
+        .collect();
+    files.sort();
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        out.push(load_file(&f)?);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &out {
+        if !seen.insert((r.group.clone(), r.plural.clone())) {
+            bail!(
+                "{}: {}.{} is declared twice",
+                r.file.display(),
+                r.plural,
+                r.group
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Reads one CRD file.
+pub fn load_file(path: &Path) -> Result<Resource> {
+    let yaml = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse(&yaml, path).with_context(|| format!("parsing CRD {}", path.display()))
+}
+
+/// Parses CRD YAML text.
+pub fn parse(yaml: &str, path: &Path) -> Result<Resource> {
+    let doc: Value = serde_yaml::from_str(yaml)?;
+    if doc.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition") {
+        bail!("not a CustomResourceDefinition");
+    }
+    let spec = doc.get("spec").context("no spec")?;
+    let s = |v: Option<&Value>, what: &str| -> Result<String> {
+        v.and_then(Value::as_str)
+            .map(str::to_owned)
+            .with_context(|| format!("missing {what}"))
+    };
+    let names = spec.get("names").context("no spec.names")?;
+    let group = s(spec.get("group"), "spec.group")?;
+    let kind = s(names.get("kind"), "spec.names.kind")?;
+    let plural = s(names.get("plural"), "spec.names.plural")?;
+    let singular = names
+        .get("singular")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| kind.to_lowercase());
+    let list_kind = names
+        .get("listKind")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{kind}List"));
+    let short_names = names
+        .get("shortNames")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let namespaced = spec.get("scope").and_then(Value::as_str) != Some("Cluster");
+    let versions = spec
+        .get("versions")
+        .and_then(Value::as_array)
+        .context("no spec.versions")?;
+    // The storage version among the served ones, else the first served one.
+    let served: Vec<&Value> = versions
+        .iter()
+        .filter(|v| v.get("served").and_then(Value::as_bool).unwrap_or(true))
+        .collect();
+    let version = served
+        .iter()
+        .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+        .or_else(|| served.first())
+        .context("no served version")?;
+    let version_name = s(version.get("name"), "version name")?;
+    let schema = version
+        .pointer("/schema/openAPIV3Schema")
+        .cloned()
+        .context("version has no openAPIV3Schema")?;
+    let status_subresource = version.pointer("/subresources/status").is_some();
+    let printer_columns = version
+        .get("additionalPrinterColumns")
+        .and_then(Value::as_array)
+        .map(|cols| {
+            cols.iter()
+                .filter_map(|c| {
+                    Some((
+                        c.get("name")?.as_str()?.to_owned(),
+                        c.get("jsonPath")?.as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let summary = summarize(&kind, &schema);
+    Ok(Resource {
+        file: path.to_owned(),
+        group,
+        version: version_name,
+        kind,
+        list_kind,
+        plural,
+        singular,
+        short_names,
+        namespaced,
+        status_subresource,
+        summary,
+        printer_columns,
+        schema,
+        yaml: yaml.to_owned(),
+    })
+}
+
+/// The most telling one-line description the CRD offers: the spec's description
+/// unless it is controller-gen boilerplate, else the root description, else a
+/// plain sentence built from the kind.
+fn summarize(kind: &str, schema: &Value) -> String {
+    let candidates = [
+        schema.pointer("/properties/spec/description"),
+        schema.get("description"),
+    ];
+    for c in candidates.into_iter().flatten() {
+        if let Some(text) = c.as_str() {
+            let line = first_sentence(text, 240);
+            if !line.is_empty() && !is_boilerplate(&line) {
+                return line;
+            }
+        }
+    }
+    format!("A Forklift {kind} resource.")
+}
+
+fn is_boilerplate(s: &str) -> bool {
+    let l = s.to_lowercase();
+    l.contains("defines the desired state of")
+        || l.contains("is the schema for the")
+        || l == "network map spec."
+        || l == "storage map spec."
+}
+
+/// The first sentence of `text` on one line, cut at `max` characters.
+pub fn first_sentence(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut end = flat.len();
+    for (i, _) in flat.match_indices(". ") {
+        end = i + 1;
+        break;
+    }
+    let mut s = flat[..end].to_owned();
+    if s.chars().count() > max {
+        s = s.chars().take(max.saturating_sub(1)).collect::<String>();
+        s = s.trim_end().to_owned();
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINI: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.io}
+spec:
+  group: example.io
+  names: {kind: Widget, plural: widgets, singular: widget, shortNames: [wd]}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    additionalPrinterColumns:
+    - {name: SIZE, jsonPath: .spec.size, type: integer}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            description: A widget of some size. It is round.
+            type: object
+            required: [size]
+            properties:
+              size: {type: integer}
+"#;
+
+    #[test]
+    fn parses_names_scope_and_schema() {
+        let r = parse(MINI, Path::new("w.yaml")).unwrap();
+        assert_eq!(r.kind, "Widget");
+        assert_eq!(r.list_kind, "WidgetList");
+        assert_eq!(r.singular, "widget");
+        assert_eq!(r.short_names, vec!["wd"]);
+        assert!(r.namespaced && r.status_subresource);
+        assert_eq!(r.summary, "A widget of some size.");
+        assert_eq!(r.spec_required(), vec!["size"]);
+        assert_eq!(r.printer_columns, vec![("SIZE".into(), ".spec.size".into())]);
+    }
+
+    #[test]
+    fn rejects_other_kinds() {
+        let e = parse("kind: ConfigMap\n", Path::new("x.yaml")).unwrap_err();
+        assert!(format!("{e:#}").contains("not a CustomResourceDefinition"));
+    }
+
+    #[test]
+    fn first_sentence_cuts() {
+        assert_eq!(first_sentence("One two.  Three.", 100), "One two.");
+        assert_eq!(first_sentence("abcdef", 4), "abc…");
+        assert_eq!(first_sentence("Uses v1.2 now", 100), "Uses v1.2 now");
+    }
+}

@@ -1,0 +1,80 @@
+//! mtv-codegen: turns Forklift CRD YAML into Rust.
+//!
+//! Layout (data flows top to bottom):
+//! - [`crd`]: reads CRD files into [`crd::Resource`], the intermediate representation;
+//! - [`summary`]: trims a spec schema to what fits in a tool list;
+//! - [`catalogue`]: derives the four tools of each resource;
+//! - [`models`]: kopium's typed models of each resource;
+//! - [`emit`]: renders all of it as one Rust file plus JSON schema files.
+//!
+//! `build.rs` of the main crate calls [`generate`] and [`Generated::write`];
+//! tests call [`generate`] on any folder of CRDs.
+
+pub mod catalogue;
+pub mod crd;
+pub mod emit;
+pub mod models;
+pub mod summary;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// Byte budget of one create tool's spec summary in `tools/list`.
+pub const SPEC_SUMMARY_BUDGET: usize = 2_000;
+
+/// Everything generated from one folder of CRDs.
+pub struct Generated {
+    pub resources: Vec<crd::Resource>,
+    pub tools: Vec<catalogue::Tool>,
+    pub summaries: Vec<serde_json::Value>,
+    /// The Rust source (formatted).
+    pub source: String,
+    /// JSON files the source includes.
+    pub data: Vec<emit::DataFile>,
+}
+
+/// Generates models and catalogue for every CRD in `crd_dir`.
+///
+/// `data_dir_expr` is the Rust string-literal text under which the data files
+/// will be found by `include_str!`; build.rs passes the OUT_DIR path.
+pub fn generate(crd_dir: &Path, data_dir_expr: &str) -> Result<Generated> {
+    let resources = crd::load_dir(crd_dir)?;
+    let tools = catalogue::tools(&resources);
+    let summaries = resources
+        .iter()
+        .map(|r| summary::spec_summary(&r.spec_schema(), SPEC_SUMMARY_BUDGET).0)
+        .collect::<Vec<_>>();
+    let models = resources
+        .iter()
+        .map(models::generate)
+        .collect::<Result<Vec<_>>>()?;
+    let (source, data) = emit::source(&resources, &summaries, &tools, &models, data_dir_expr);
+    Ok(Generated {
+        resources,
+        tools,
+        summaries,
+        source,
+        data,
+    })
+}
+
+impl Generated {
+    /// Writes `generated.rs` and the data files into `dir`, skipping files
+    /// whose contents are unchanged (so dependants are not rebuilt needlessly).
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir)?;
+        write_if_changed(&dir.join("generated.rs"), &self.source)?;
+        for f in &self.data {
+            write_if_changed(&dir.join(&f.name), &f.contents)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_if_changed(path: &Path, contents: &str) -> Result<()> {
+    if std::fs::read_to_string(path).ok().as_deref() == Some(contents) {
+        return Ok(());
+    }
+    std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))
+}

@@ -1,0 +1,175 @@
+//! The command line (clap): `kubectl-mtv [GLOBAL] mcp-server | version | tools`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// kubectl-mtv: Forklift (Migration Toolkit for Virtualization) for AI assistants.
+#[derive(Debug, Parser)]
+#[command(name = "kubectl-mtv", version, about, long_about = None)]
+pub struct Cli {
+    /// Log verbosity on stderr: 0 warnings, 1 info, 2 debug, 3+ trace.
+    #[arg(short = 'v', long = "verbose", global = true, default_value_t = 0, value_name = "N")]
+    pub verbose: u8,
+
+    #[command(flatten)]
+    pub kube: KubeFlags,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the Forklift tools over MCP (stdio by default, HTTP with --sse).
+    #[command(name = "mcp-server")]
+    McpServer(ServerArgs),
+    /// Print the client version.
+    Version(VersionArgs),
+    /// Print the tool catalogue that tools/list returns.
+    Tools(ToolsArgs),
+}
+
+/// Which Kubernetes API server and credentials to use (kubectl's flags).
+#[derive(Debug, Clone, Default, Args)]
+pub struct KubeFlags {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Kubernetes API server URL for every call (overrides kubeconfig; a request's X-Kubernetes-Server overrides it).
+    #[arg(short = 's', long, global = true, value_name = "URL")]
+    pub server: Option<String>,
+    /// Bearer token for every call (overrides kubeconfig; a request's Authorization header overrides it).
+    #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<Secret>,
+    /// CA certificate file for the API server (also for servers named by X-Kubernetes-Server).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub certificate_authority: Option<PathBuf>,
+    /// Do not verify the API server's certificate (insecure).
+    #[arg(long, global = true)]
+    pub insecure_skip_tls_verify: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Serve over HTTP (SSE at /sse, Streamable HTTP at /mcp) instead of stdio.
+    #[arg(long, alias = "http")]
+    pub sse: bool,
+    /// Address to bind in HTTP mode.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on in HTTP mode.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// TLS certificate (PEM); with --key-file the server speaks HTTPS only.
+    #[arg(long, value_name = "FILE")]
+    pub cert_file: Option<PathBuf>,
+    /// TLS private key (PEM); with --cert-file the server speaks HTTPS only.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Offer only tools that do not change the cluster.
+    #[arg(long)]
+    pub read_only: bool,
+    /// API servers an X-Kubernetes-Server header may name (comma-separated URLs); default: any.
+    #[arg(long, value_delimiter = ',', value_name = "URL")]
+    pub allowed_servers: Vec<String>,
+    /// Most concurrent HTTP sessions.
+    #[arg(long, default_value_t = 1000)]
+    pub max_sessions: usize,
+    /// Seconds an idle HTTP session is kept.
+    #[arg(long, default_value_t = 1800)]
+    pub session_idle_timeout: u64,
+    /// Largest accepted HTTP request body, in bytes.
+    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum VersionFormat {
+    #[default]
+    Table,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = VersionFormat::Table)]
+    pub output: VersionFormat,
+    /// Print only the client version (the default; kept for kubectl compatibility).
+    #[arg(long)]
+    pub client: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ToolsArgs {
+    /// Print exactly the JSON that tools/list returns.
+    #[arg(long)]
+    pub json: bool,
+    /// Only the tools served with --read-only.
+    #[arg(long)]
+    pub read_only: bool,
+}
+
+/// A secret command-line value: never shown by `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_flags_parse_with_defaults() {
+        let cli = Cli::try_parse_from(["kubectl-mtv", "mcp-server"]).unwrap();
+        let Command::McpServer(a) = cli.command else { panic!() };
+        assert!(!a.sse);
+        assert_eq!((a.host.as_str(), a.port), ("127.0.0.1", 8080));
+        let cli = Cli::try_parse_from([
+            "kubectl-mtv", "-v", "2", "mcp-server", "--http", "--port", "9090", "--cert-file", "c",
+            "--key-file", "k", "--token", "abc", "--allowed-servers", "https://a,https://b",
+        ])
+        .unwrap();
+        assert_eq!(cli.verbose, 2);
+        let Command::McpServer(a) = cli.command else { panic!() };
+        assert!(a.sse && a.port == 9090 && a.cert_file.is_some() && a.key_file.is_some());
+        assert_eq!(a.allowed_servers, vec!["https://a", "https://b"]);
+        assert_eq!(cli.kube.token.as_ref().map(Secret::expose), Some("abc"));
+    }
+
+    #[test]
+    fn token_never_shows_in_debug() {
+        let cli = Cli::try_parse_from(["kubectl-mtv", "--token", "s3cr3t", "tools"]).unwrap();
+        assert!(!format!("{cli:?}").contains("s3cr3t"));
+    }
+}
