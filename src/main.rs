@@ -1,10 +1,14 @@
 //! The `kubectl-mtv` binary: parses the command line and runs one command.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
-use kubectl_mtv::cli::{Cli, Command, VersionFormat};
+use kubectl_mtv::cli::{Cli, Command, ServerArgs, VersionFormat};
+use kubectl_mtv::cluster::AccessOptions;
+use kubectl_mtv::engine::Engine;
 use kubectl_mtv::tools::Registry;
+use kubectl_mtv::{logging, transport};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -30,9 +34,32 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::McpServer(_) => {
-            eprintln!("kubectl-mtv: mcp-server is not available yet");
-            ExitCode::FAILURE
+        Command::McpServer(args) => {
+            logging::init(cli.verbose);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            let access = AccessOptions { flags: cli.kube, allowed_servers: args.allowed_servers.clone() };
+            match runtime.block_on(serve(args, access)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("kubectl-mtv: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
+}
+
+async fn serve(args: ServerArgs, access: AccessOptions) -> anyhow::Result<()> {
+    let engine = Arc::new(Engine::new(args.read_only, access));
+    if args.sse {
+        anyhow::bail!("HTTP mode is not available yet");
+    }
+    tracing::info!("Starting kubectl-mtv MCP server in stdio mode");
+    tracing::info!("Server is ready and listening for MCP protocol messages on stdin/stdout");
+    transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout()).await?;
+    tracing::info!("stdin closed; exiting");
+    Ok(())
 }

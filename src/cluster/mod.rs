@@ -1,0 +1,261 @@
+//! Kubernetes access through kube-rs: which API server and credentials a call
+//! uses, a bounded cache of clients per identity, and error explanations.
+//!
+//! Precedence: request headers ([`Identity`]) > the server's `--token` /
+//! `--server` flags > kubeconfig (or in-cluster config). Nothing connects at
+//! start-up: the base configuration is loaded on the first tool call.
+
+pub mod errors;
+pub mod identity;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use rustls_pki_types::{pem::PemObject, CertificateDer};
+use secrecy::SecretString;
+
+pub use errors::KubeFailure;
+pub use identity::Identity;
+
+use crate::cli::KubeFlags;
+
+/// Most clients kept for distinct identities.
+const MAX_CLIENTS: usize = 64;
+
+/// A client for one identity, with what a tool needs to know about it.
+#[derive(Clone)]
+pub struct Connection {
+    pub client: Client,
+    /// The namespace calls use when the caller names none.
+    pub default_namespace: String,
+    /// The API server URL, for messages.
+    pub server: String,
+}
+
+/// Settings that decide how identities become clients.
+#[derive(Debug, Clone, Default)]
+pub struct AccessOptions {
+    pub flags: KubeFlags,
+    /// API servers an `X-Kubernetes-Server` header may name; empty = any.
+    pub allowed_servers: Vec<String>,
+}
+
+/// Builds and caches kube-rs clients per identity.
+pub struct ClusterAccess {
+    opts: AccessOptions,
+    base: tokio::sync::OnceCell<Result<Config, String>>,
+    cache: Mutex<Cache>,
+}
+
+#[derive(Default)]
+struct Cache {
+    clients: HashMap<(Option<String>, Option<String>), (Connection, u64)>,
+    tick: u64,
+}
+
+impl ClusterAccess {
+    pub fn new(opts: AccessOptions) -> Self {
+        ClusterAccess {
+            opts,
+            base: tokio::sync::OnceCell::new(),
+            cache: Mutex::new(Cache::default()),
+        }
+    }
+
+    /// A client acting as `identity`, reusing a cached one when possible.
+    pub async fn connect(&self, identity: &Identity) -> Result<Connection, KubeFailure> {
+        let key = identity.cache_key();
+        {
+            let mut cache = self.cache.lock().expect("cache lock");
+            cache.tick += 1;
+            let tick = cache.tick;
+            if let Some((conn, used)) = cache.clients.get_mut(&key) {
+                *used = tick;
+                return Ok(conn.clone());
+            }
+        }
+        let config = self.config_for(identity).await?;
+        let server = config.cluster_url.to_string().trim_end_matches('/').to_owned();
+        let default_namespace = config.default_namespace.clone();
+        let client = Client::try_from(config).map_err(|e| {
+            KubeFailure::new(format!(
+                "Cannot build a Kubernetes client for {server}: {}",
+                errors::error_chain(&e)
+            ))
+        })?;
+        let conn = Connection { client, default_namespace, server };
+        let mut cache = self.cache.lock().expect("cache lock");
+        if cache.clients.len() >= MAX_CLIENTS {
+            if let Some(oldest) = cache
+                .clients
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            {
+                cache.clients.remove(&oldest);
+            }
+        }
+        let tick = cache.tick;
+        cache.clients.insert(key, (conn.clone(), tick));
+        Ok(conn)
+    }
+
+    /// Number of cached clients (for tests and metrics).
+    pub fn cached_clients(&self) -> usize {
+        self.cache.lock().expect("cache lock").clients.len()
+    }
+
+    async fn base(&self) -> Result<Config, KubeFailure> {
+        let r = self
+            .base
+            .get_or_init(|| async { load_base(&self.opts.flags).await })
+            .await;
+        r.clone().map_err(KubeFailure::new)
+    }
+
+    /// The configuration for one identity.
+    async fn config_for(&self, id: &Identity) -> Result<Config, KubeFailure> {
+        let flags = &self.opts.flags;
+        if let Some(server) = &id.server {
+            return self.header_server_config(server, id).await;
+        }
+        let mut config = self.base().await?;
+        if let Some(token) = &id.token {
+            config.auth_info = token_only(token.clone());
+        }
+        if flags.insecure_skip_tls_verify {
+            config.accept_invalid_certs = true;
+        }
+        Ok(config)
+    }
+
+    /// A caller-chosen API server: only the caller's own token is ever sent to it.
+    async fn header_server_config(&self, server: &str, id: &Identity) -> Result<Config, KubeFailure> {
+        let allowed = &self.opts.allowed_servers;
+        let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
+        if !allowed.is_empty() && !allowed.iter().any(|a| norm(a) == norm(server)) {
+            return Err(KubeFailure::new(format!(
+                "The API server named by X-Kubernetes-Server ({server}) is not in this server's --allowed-servers list."
+            )));
+        }
+        let Some(token) = &id.token else {
+            return Err(KubeFailure::new(
+                "X-Kubernetes-Server was given without an Authorization: Bearer token. This server never sends its own credentials to a caller-chosen API server; add your token.",
+            ));
+        };
+        let url: http::Uri = server.parse().map_err(|_| {
+            KubeFailure::new(format!("X-Kubernetes-Server is not a valid URL: {server}"))
+        })?;
+        if url.scheme_str() != Some("https") && url.scheme_str() != Some("http") {
+            return Err(KubeFailure::new(format!(
+                "X-Kubernetes-Server must be an http(s) URL, got: {server}"
+            )));
+        }
+        let mut config = Config::new(url);
+        tune(&mut config);
+        config.auth_info = token_only(token.clone());
+        let flags = &self.opts.flags;
+        if let Some(ca) = &flags.certificate_authority {
+            config.root_cert = Some(read_ca(ca).map_err(KubeFailure::new)?);
+        } else if let Ok(base) = self.base().await {
+            // The kubeconfig's CA (never its credentials) still fits its own server.
+            if norm(&base.cluster_url.to_string()) == norm(server) {
+                config.root_cert = base.root_cert.clone();
+                config.tls_server_name = base.tls_server_name.clone();
+            }
+        }
+        config.accept_invalid_certs = flags.insecure_skip_tls_verify;
+        Ok(config)
+    }
+}
+
+/// Credentials consisting of a bearer token and nothing else.
+fn token_only(token: SecretString) -> AuthInfo {
+    AuthInfo {
+        token: Some(token),
+        ..Default::default()
+    }
+}
+
+fn tune(config: &mut Config) {
+    config.connect_timeout = Some(Duration::from_secs(10));
+    config.read_timeout = Some(Duration::from_secs(120));
+    config.write_timeout = Some(Duration::from_secs(60));
+}
+
+fn read_ca(path: &PathBuf) -> Result<Vec<Vec<u8>>, String> {
+    let certs: Vec<Vec<u8>> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("cannot read --certificate-authority {}: {e}", path.display()))?
+        .map(|c| c.map(|c| c.to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("--certificate-authority {} is not PEM: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "--certificate-authority {} holds no certificate",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
+/// Loads kubeconfig (or in-cluster config) and applies the server's flags.
+async fn load_base(flags: &KubeFlags) -> Result<Config, String> {
+    let opts = KubeConfigOptions {
+        context: flags.context.clone(),
+        ..Default::default()
+    };
+    let loaded = match &flags.kubeconfig {
+        Some(path) => {
+            let kc = Kubeconfig::read_from(path)
+                .map_err(|e| format!("cannot read kubeconfig {}: {}", path.display(), errors::error_chain(&e)))?;
+            Config::from_custom_kubeconfig(kc, &opts)
+                .await
+                .map_err(|e| format!("kubeconfig {}: {}", path.display(), errors::error_chain(&e)))
+        }
+        None => match Config::from_kubeconfig(&opts).await {
+            Ok(c) => Ok(c),
+            Err(kerr) if flags.context.is_none() => Config::incluster().map_err(|ierr| {
+                format!(
+                    "no usable kubeconfig ({}) and not running in a cluster ({})",
+                    errors::error_chain(&kerr),
+                    errors::error_chain(&ierr)
+                )
+            }),
+            Err(kerr) => Err(format!("kubeconfig: {}", errors::error_chain(&kerr))),
+        },
+    };
+    let mut config = match (loaded, &flags.server) {
+        (Ok(c), _) => c,
+        // --server alone is enough to start (with --token, or anonymous).
+        (Err(_), Some(server)) => Config::new(
+            server
+                .parse()
+                .map_err(|_| format!("--server is not a valid URL: {server}"))?,
+        ),
+        (Err(e), None) => {
+            return Err(format!(
+                "No Kubernetes configuration: {e}. Set KUBECONFIG, pass --kubeconfig, or --server and --token."
+            ))
+        }
+    };
+    if let Some(server) = &flags.server {
+        config.cluster_url = server
+            .parse()
+            .map_err(|_| format!("--server is not a valid URL: {server}"))?;
+    }
+    if let Some(token) = &flags.token {
+        config.auth_info = token_only(SecretString::from(token.expose().to_owned()));
+    }
+    if let Some(ca) = &flags.certificate_authority {
+        config.root_cert = Some(read_ca(ca)?);
+    }
+    if flags.insecure_skip_tls_verify {
+        config.accept_invalid_certs = true;
+    }
+    tune(&mut config);
+    Ok(config)
+}

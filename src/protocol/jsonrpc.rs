@@ -1,0 +1,189 @@
+//! JSON-RPC 2.0 messages: parsing, responses, errors. No I/O.
+
+use serde_json::{json, Map, Value};
+
+pub const PARSE_ERROR: i64 = -32700;
+pub const INVALID_REQUEST: i64 = -32600;
+pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
+pub const INTERNAL_ERROR: i64 = -32603;
+
+/// A JSON-RPC request id: a string or a number (never null in MCP).
+pub type Id = Value;
+
+/// One incoming message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Request {
+        id: Id,
+        method: String,
+        params: Option<Value>,
+    },
+    Notification {
+        method: String,
+        params: Option<Value>,
+    },
+    /// A response from the client (we send no requests, so these are ignored).
+    Response { id: Id },
+}
+
+/// A JSON-RPC error object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcError {
+    pub code: i64,
+    pub message: String,
+    pub data: Option<Value>,
+}
+
+impl RpcError {
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        RpcError {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        Self::new(INVALID_PARAMS, message)
+    }
+
+    pub fn to_value(&self) -> Value {
+        let mut e = json!({"code": self.code, "message": self.message});
+        if let Some(d) = &self.data {
+            e["data"] = d.clone();
+        }
+        e
+    }
+}
+
+/// A parse failure: the error to send, with the request id when one was readable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub id: Option<Id>,
+    pub error: RpcError,
+}
+
+impl Rejected {
+    pub fn response(&self) -> Value {
+        error_response(self.id.clone(), &self.error)
+    }
+}
+
+/// Parses one message from bytes.
+pub fn parse(bytes: &[u8]) -> Result<Message, Rejected> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| Rejected {
+        id: None,
+        error: RpcError::new(PARSE_ERROR, format!("Parse error: {e}")),
+    })?;
+    from_value(value)
+}
+
+/// Interprets a parsed JSON value as a message.
+pub fn from_value(value: Value) -> Result<Message, Rejected> {
+    let invalid = |id: Option<Id>, msg: &str| Rejected {
+        id,
+        error: RpcError::new(INVALID_REQUEST, format!("Invalid Request: {msg}")),
+    };
+    let obj: Map<String, Value> = match value {
+        Value::Object(o) => o,
+        Value::Array(_) => {
+            return Err(invalid(
+                None,
+                "JSON-RPC batches are not supported; send one message at a time",
+            ))
+        }
+        _ => return Err(invalid(None, "a message must be a JSON object")),
+    };
+    let id = obj.get("id").cloned();
+    let id_ok = |id: &Value| id.is_string() || id.is_i64() || id.is_u64();
+    let readable_id = id.clone().filter(id_ok);
+    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err(invalid(readable_id, "\"jsonrpc\" must be \"2.0\""));
+    }
+    match obj.get("method") {
+        Some(Value::String(method)) => {
+            let params = obj.get("params").cloned();
+            if let Some(p) = &params {
+                if !p.is_object() && !p.is_array() {
+                    return Err(invalid(readable_id, "\"params\" must be an object"));
+                }
+            }
+            match id {
+                None => Ok(Message::Notification {
+                    method: method.clone(),
+                    params,
+                }),
+                Some(id) if id_ok(&id) => Ok(Message::Request {
+                    id,
+                    method: method.clone(),
+                    params,
+                }),
+                Some(_) => Err(invalid(None, "\"id\" must be a string or an integer")),
+            }
+        }
+        Some(_) => Err(invalid(readable_id, "\"method\" must be a string")),
+        None if obj.contains_key("result") || obj.contains_key("error") => match id {
+            Some(id) if id_ok(&id) => Ok(Message::Response { id }),
+            _ => Err(invalid(None, "a response needs a string or integer \"id\"")),
+        },
+        None => Err(invalid(readable_id, "missing \"method\"")),
+    }
+}
+
+/// A success response.
+pub fn response(id: &Id, result: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "result": result})
+}
+
+/// An error response; `id` is null when the request id could not be read.
+pub fn error_response(id: Option<Id>, error: &RpcError) -> Value {
+    json!({"jsonrpc": "2.0", "id": id.unwrap_or(Value::Null), "error": error.to_value()})
+}
+
+/// A notification.
+pub fn notification(method: &str, params: Value) -> Value {
+    json!({"jsonrpc": "2.0", "method": method, "params": params})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_requests_and_notifications() {
+        let m = parse(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).unwrap();
+        assert_eq!(
+            m,
+            Message::Request { id: json!(1), method: "ping".into(), params: None }
+        );
+        let m = parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
+        assert!(matches!(m, Message::Notification { .. }));
+        let m = parse(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap();
+        assert_eq!(m, Message::Response { id: json!("a") });
+    }
+
+    #[test]
+    fn rejects_bad_input_with_the_right_codes() {
+        let cases: &[(&[u8], i64, Option<Value>)] = &[
+            (b"not json", PARSE_ERROR, None),
+            (b"{\"jsonrpc\":\"2.0\",\"id\":1", PARSE_ERROR, None),
+            (b"[]", INVALID_REQUEST, None),
+            (b"42", INVALID_REQUEST, None),
+            (br#"{"id":1,"method":"ping"}"#, INVALID_REQUEST, Some(json!(1))),
+            (br#"{"jsonrpc":"2.0","id":7,"method":3}"#, INVALID_REQUEST, Some(json!(7))),
+            (br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#, INVALID_REQUEST, None),
+            (br#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#, INVALID_REQUEST, None),
+            (br#"{"jsonrpc":"2.0","id":2,"method":"x","params":3}"#, INVALID_REQUEST, Some(json!(2))),
+            (br#"{"jsonrpc":"2.0","id":2}"#, INVALID_REQUEST, Some(json!(2))),
+        ];
+        for (input, code, id) in cases {
+            let r = parse(input).unwrap_err();
+            assert_eq!(r.error.code, *code, "{}", String::from_utf8_lossy(input));
+            assert_eq!(&r.id, id, "{}", String::from_utf8_lossy(input));
+            let resp = r.response();
+            assert_eq!(resp["jsonrpc"], "2.0");
+            assert_eq!(resp["error"]["code"], *code);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The protocol layer: JSON-RPC 2.0 and the MCP lifecycle. Free of I/O, so it
+//! is tested with plain unit tests; transports feed it parsed messages.
+
+pub mod jsonrpc;
+pub mod session;
+
+pub use jsonrpc::{Id, Message, RpcError};
+pub use session::{Action, LogLevel, ServerInfo, Session, ToolCatalog};

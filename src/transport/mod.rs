@@ -1,0 +1,3 @@
+//! Transports: how messages reach the engine and replies reach the client.
+
+pub mod stdio;

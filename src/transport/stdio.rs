@@ -1,0 +1,105 @@
+//! The stdio transport: newline-delimited JSON-RPC on stdin/stdout.
+//!
+//! Only protocol messages are written to stdout, one per line. A line that is
+//! not JSON gets a parse error and the server reads on. At end of input the
+//! server stops promptly: calls still running get a short grace, then are
+//! aborted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+use crate::cluster::Identity;
+use crate::engine::{Engine, Outcome, SessionState};
+use crate::protocol::jsonrpc;
+
+/// How long calls still running at end of input may finish.
+const EOF_GRACE: Duration = Duration::from_millis(500);
+/// Longest accepted line.
+const MAX_LINE: usize = 16 * 1024 * 1024;
+
+/// Serves one session over `input`/`output` until `input` ends.
+pub async fn serve<R, W>(engine: Arc<Engine>, input: R, output: W) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
+    let writer = tokio::spawn(async move {
+        let mut out = output;
+        while let Some(msg) = rx.recv().await {
+            let mut line = serde_json::to_vec(&msg).expect("JSON");
+            line.push(b'\n');
+            if out.write_all(&line).await.is_err() || out.flush().await.is_err() {
+                break;
+            }
+        }
+    });
+    let session = Arc::new(SessionState::default());
+    let mut reader = BufReader::new(input);
+    let mut buf = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        buf.clear();
+        let n = (&mut reader).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        if buf.len() > MAX_LINE && !buf.ends_with(b"\n") {
+            let err = jsonrpc::RpcError::new(jsonrpc::INVALID_REQUEST, format!("Invalid Request: message longer than {MAX_LINE} bytes"));
+            let _ = tx.send(jsonrpc::error_response(None, &err));
+            // Skip the rest of the line.
+            loop {
+                buf.clear();
+                let n = (&mut reader).take(MAX_LINE as u64).read_until(b'\n', &mut buf).await?;
+                if n == 0 || buf.ends_with(b"\n") {
+                    break;
+                }
+            }
+            continue;
+        }
+        let line = trim(&buf);
+        if line.is_empty() {
+            continue;
+        }
+        let msg = match jsonrpc::parse(line) {
+            Ok(m) => m,
+            Err(rejected) => {
+                tracing::debug!(code = rejected.error.code, "rejected a message");
+                let _ = tx.send(rejected.response());
+                continue;
+            }
+        };
+        match engine.accept(&session, msg, Identity::default(), tx.clone()) {
+            Outcome::Reply(v) => {
+                let _ = tx.send(v);
+            }
+            Outcome::Nothing => {}
+            Outcome::Pending(fut) => {
+                let tx = tx.clone();
+                tasks.spawn(async move {
+                    if let Some(v) = fut.await {
+                        let _ = tx.send(v);
+                    }
+                });
+            }
+        }
+        while tasks.try_join_next().is_some() {}
+    }
+    // End of input: let running calls finish briefly, then stop them.
+    let _ = tokio::time::timeout(EOF_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
+    session.cancel_all();
+    tasks.abort_all();
+    drop(tx);
+    let _ = writer.await;
+    Ok(())
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    &b[start..end]
+}
