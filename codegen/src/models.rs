@@ -13,6 +13,9 @@ pub fn generate(resource: &Resource) -> Result<syn::File> {
             .with_context(|| format!("{}: not a valid CRD for kopium", resource.file.display()))?;
     let code = TypeGenerator::builder()
         .emit_docs(true)
+        // Forklift conditions carry fields (category, durable, items) that the
+        // standard Kubernetes Condition lacks: generate them in full.
+        .no_condition(true)
         .schema_mode(SchemaMode::Derived)
         .smart_derive_elision(true)
         .derive(Derive::all("JsonSchema"))
