@@ -10,6 +10,9 @@ fn main() {
     println!("cargo:rerun-if-changed=crds");
     println!("cargo:rerun-if-changed=build.rs");
     let data_dir = out.to_str().expect("OUT_DIR is UTF-8").replace('\\', "/");
-    let generated = mtv_codegen::generate(&crds, &data_dir).unwrap_or_else(|e| panic!("code generation from {} failed: {e:#}", crds.display()));
-    generated.write(&out).unwrap_or_else(|e| panic!("writing generated code failed: {e:#}"));
+    let generated = mtv_codegen::generate(&crds, &data_dir)
+        .unwrap_or_else(|e| panic!("code generation from {} failed: {e:#}", crds.display()));
+    generated
+        .write(&out)
+        .unwrap_or_else(|e| panic!("writing generated code failed: {e:#}"));
 }

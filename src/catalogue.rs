@@ -134,10 +134,19 @@ mod tests {
 
     #[test]
     fn finds_by_any_name() {
-        for n in ["Plan", "plans", "plan", "PLANS", "plans.forklift.konveyor.io"] {
+        for n in [
+            "Plan",
+            "plans",
+            "plan",
+            "PLANS",
+            "plans.forklift.konveyor.io",
+        ] {
             assert_eq!(find_resource(n).map(|r| r.kind), Some("Plan"), "{n}");
         }
-        assert_eq!(find_resource("osvp").map(|r| r.kind), Some("OpenstackVolumePopulator"));
+        assert_eq!(
+            find_resource("osvp").map(|r| r.kind),
+            Some("OpenstackVolumePopulator")
+        );
         assert!(find_resource("plans.example.com").is_none());
         assert!(find_resource("pods").is_none());
     }

@@ -10,7 +10,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "kubectl-mtv", version, about, long_about = None)]
 pub struct Cli {
     /// Log verbosity on stderr: 0 warnings, 1 info, 2 debug, 3+ trace.
-    #[arg(short = 'v', long = "verbose", global = true, default_value_t = 0, value_name = "N")]
+    #[arg(
+        short = 'v',
+        long = "verbose",
+        global = true,
+        default_value_t = 0,
+        value_name = "N"
+    )]
     pub verbose: u8,
 
     #[command(flatten)]
@@ -152,16 +158,33 @@ mod tests {
     #[test]
     fn server_flags_parse_with_defaults() {
         let cli = Cli::try_parse_from(["kubectl-mtv", "mcp-server"]).unwrap();
-        let Command::McpServer(a) = cli.command else { panic!() };
+        let Command::McpServer(a) = cli.command else {
+            panic!()
+        };
         assert!(!a.sse);
         assert_eq!((a.host.as_str(), a.port), ("127.0.0.1", 8080));
         let cli = Cli::try_parse_from([
-            "kubectl-mtv", "-v", "2", "mcp-server", "--http", "--port", "9090", "--cert-file", "c",
-            "--key-file", "k", "--token", "abc", "--allowed-servers", "https://a,https://b",
+            "kubectl-mtv",
+            "-v",
+            "2",
+            "mcp-server",
+            "--http",
+            "--port",
+            "9090",
+            "--cert-file",
+            "c",
+            "--key-file",
+            "k",
+            "--token",
+            "abc",
+            "--allowed-servers",
+            "https://a,https://b",
         ])
         .unwrap();
         assert_eq!(cli.verbose, 2);
-        let Command::McpServer(a) = cli.command else { panic!() };
+        let Command::McpServer(a) = cli.command else {
+            panic!()
+        };
         assert!(a.sse && a.port == 9090 && a.cert_file.is_some() && a.key_file.is_some());
         assert_eq!(a.allowed_servers, vec!["https://a", "https://b"]);
         assert_eq!(cli.kube.token.as_ref().map(Secret::expose), Some("abc"));

@@ -61,7 +61,11 @@ impl Default for SessionState {
 impl SessionState {
     /// The negotiated protocol version, once initialized.
     pub fn version(&self) -> Option<String> {
-        self.proto.lock().expect("session lock").version().map(str::to_owned)
+        self.proto
+            .lock()
+            .expect("session lock")
+            .version()
+            .map(str::to_owned)
     }
 
     /// Aborts every in-flight call (the client went away).
@@ -114,28 +118,42 @@ impl Engine {
         identity: Identity,
         notify: Notifier,
     ) -> Outcome {
-        let action = session
-            .proto
-            .lock()
-            .expect("session lock")
-            .handle(msg, &self.info, &self.registry);
+        let action =
+            session
+                .proto
+                .lock()
+                .expect("session lock")
+                .handle(msg, &self.info, &self.registry);
         match action {
             Action::Reply(v) => Outcome::Reply(v),
             Action::Nothing => Outcome::Nothing,
             Action::Cancel { request_id } => {
-                if let Some(h) = session.inflight.lock().expect("inflight lock").remove(&key(&request_id)) {
+                if let Some(h) = session
+                    .inflight
+                    .lock()
+                    .expect("inflight lock")
+                    .remove(&key(&request_id))
+                {
                     tracing::debug!(request = %request_id, "cancelled by the client");
                     h.abort();
                 }
                 Outcome::Nothing
             }
-            Action::CallTool { id, name, arguments, progress_token } => {
+            Action::CallTool {
+                id,
+                name,
+                arguments,
+                progress_token,
+            } => {
                 let k = key(&id);
                 let mut inflight = session.inflight.lock().expect("inflight lock");
                 if inflight.contains_key(&k) {
                     return Outcome::Reply(jsonrpc::error_response(
                         Some(id),
-                        &RpcError::new(INVALID_REQUEST, "Invalid Request: this request id is already in use"),
+                        &RpcError::new(
+                            INVALID_REQUEST,
+                            "Invalid Request: this request id is already in use",
+                        ),
                     ));
                 }
                 let engine = Arc::clone(self);
@@ -143,8 +161,13 @@ impl Engine {
                 let task_id = id.clone();
                 let task_key = k.clone();
                 let handle = tokio::spawn(async move {
-                    let result = engine.call_tool(&sess, &name, arguments, &identity, progress_token, &notify).await;
-                    sess.inflight.lock().expect("inflight lock").remove(&task_key);
+                    let result = engine
+                        .call_tool(&sess, &name, arguments, &identity, progress_token, &notify)
+                        .await;
+                    sess.inflight
+                        .lock()
+                        .expect("inflight lock")
+                        .remove(&task_key);
                     jsonrpc::response(&task_id, result)
                 });
                 inflight.insert(k, handle.abort_handle());
@@ -155,7 +178,10 @@ impl Engine {
                         Err(e) if e.is_cancelled() => None,
                         Err(_) => Some(jsonrpc::error_response(
                             Some(id),
-                            &RpcError::new(INTERNAL_ERROR, "Internal error: the tool call failed unexpectedly"),
+                            &RpcError::new(
+                                INTERNAL_ERROR,
+                                "Internal error: the tool call failed unexpectedly",
+                            ),
                         )),
                     }
                 }))
@@ -185,15 +211,27 @@ impl Engine {
                 ));
             }
         };
-        let ctx = CallContext { access: &self.access, identity, progress: &progress };
+        let ctx = CallContext {
+            access: &self.access,
+            identity,
+            progress: &progress,
+        };
         let out = tools::execute(tool, arguments, &ctx).await;
         let ms = started.elapsed().as_millis();
         let (level, text) = if out.is_error {
-            (LogLevel::Warning, format!("{name} failed after {ms} ms: {}", out.text))
+            (
+                LogLevel::Warning,
+                format!("{name} failed after {ms} ms: {}", out.text),
+            )
         } else {
             (LogLevel::Info, format!("{name} succeeded in {ms} ms"))
         };
-        tracing::info!(tool = name, ms = ms as u64, error = out.is_error, "tool call");
+        tracing::info!(
+            tool = name,
+            ms = ms as u64,
+            error = out.is_error,
+            "tool call"
+        );
         let wants = session.proto.lock().expect("session lock").wants_log(level);
         if wants {
             let _ = notify.send(jsonrpc::notification(

@@ -15,7 +15,10 @@ pub fn filter(verbose: u8) -> String {
         _ => "trace",
     };
     let others = if verbose >= 3 { "info" } else { "warn" };
-    format!("{others},kubectl_mtv={ours},kubectl_mtv::engine={}", if verbose >= 1 { ours } else { "warn" })
+    format!(
+        "{others},kubectl_mtv={ours},kubectl_mtv::engine={}",
+        if verbose >= 1 { ours } else { "warn" }
+    )
 }
 
 /// Installs the stderr subscriber.

@@ -40,7 +40,10 @@ fn main() -> ExitCode {
                 .enable_all()
                 .build()
                 .expect("tokio runtime");
-            let access = AccessOptions { flags: cli.kube, allowed_servers: args.allowed_servers.clone() };
+            let access = AccessOptions {
+                flags: cli.kube,
+                allowed_servers: args.allowed_servers.clone(),
+            };
             match runtime.block_on(serve(args, access)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

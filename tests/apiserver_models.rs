@@ -19,7 +19,9 @@ fn assert_subset(expected: &Value, actual: &Value, path: &str) {
         (Value::Object(e), Value::Object(a)) => {
             for (k, v) in e {
                 let next = format!("{path}.{k}");
-                let got = a.get(k).unwrap_or_else(|| panic!("{next} missing after the round trip"));
+                let got = a
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{next} missing after the round trip"));
                 assert_subset(v, got, &next);
             }
         }
@@ -45,15 +47,28 @@ where
     let obj: K = serde_json::from_value(sample.clone()).unwrap();
     let name = sample["metadata"]["name"].as_str().unwrap();
     let api: Api<K> = Api::namespaced(client.clone(), ns);
-    let created = api.create(&PostParams::default(), &obj).await.unwrap_or_else(|e| panic!("{plural}: create: {e}"));
+    let created = api
+        .create(&PostParams::default(), &obj)
+        .await
+        .unwrap_or_else(|e| panic!("{plural}: create: {e}"));
     assert_eq!(created.meta().namespace.as_deref(), Some(ns));
-    let got = serde_json::to_value(api.get(name).await.unwrap_or_else(|e| panic!("{plural}: get: {e}"))).unwrap();
+    let got = serde_json::to_value(
+        api.get(name)
+            .await
+            .unwrap_or_else(|e| panic!("{plural}: get: {e}")),
+    )
+    .unwrap();
     assert_subset(&sample["spec"], &got["spec"], &format!("{plural}: spec"));
     assert_eq!(got["metadata"]["name"], name);
-    api.delete(name, &DeleteParams::default()).await.unwrap_or_else(|e| panic!("{plural}: delete: {e}"));
+    api.delete(name, &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("{plural}: delete: {e}"));
     match api.get_opt(name).await.unwrap() {
         None => {}
-        Some(o) => assert!(o.meta().deletion_timestamp.is_some(), "{plural}: still there after delete"),
+        Some(o) => assert!(
+            o.meta().deletion_timestamp.is_some(),
+            "{plural}: still there after delete"
+        ),
     }
 }
 

@@ -9,7 +9,10 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
 fn fixture(plural: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{plural}.yaml", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/{plural}.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -21,7 +24,8 @@ fn round_trip<T: DeserializeOwned + Serialize>(plural: &str) {
     let back = serde_json::to_value(&typed).unwrap();
     assert_eq!(back, original, "{plural}: round trip lost or changed data");
     let r = find_resource(plural).unwrap();
-    validate::check_spec(r, &original["spec"]).unwrap_or_else(|e| panic!("{plural}: fixture violates the CRD schema:\n{e}"));
+    validate::check_spec(r, &original["spec"])
+        .unwrap_or_else(|e| panic!("{plural}: fixture violates the CRD schema:\n{e}"));
     assert_eq!(original["kind"], r.kind);
 }
 

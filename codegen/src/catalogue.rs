@@ -6,7 +6,7 @@
 use crate::crd::Resource;
 
 /// What a generated tool does with its resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verb {
     Get,
     Create,

@@ -94,7 +94,8 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Resource>> {
 
 /// Reads one CRD file.
 pub fn load_file(path: &Path) -> Result<Resource> {
-    let yaml = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let yaml =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse(&yaml, path).with_context(|| format!("parsing CRD {}", path.display()))
 }
 
@@ -217,11 +218,7 @@ fn is_boilerplate(s: &str) -> bool {
 /// The first sentence of `text` on one line, cut at `max` characters.
 pub fn first_sentence(text: &str, max: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut end = flat.len();
-    for (i, _) in flat.match_indices(". ") {
-        end = i + 1;
-        break;
-    }
+    let end = flat.find(". ").map_or(flat.len(), |i| i + 1);
     let mut s = flat[..end].to_owned();
     if s.chars().count() > max {
         s = s.chars().take(max.saturating_sub(1)).collect::<String>();
@@ -272,7 +269,10 @@ spec:
         assert!(r.namespaced && r.status_subresource);
         assert_eq!(r.summary, "A widget of some size.");
         assert_eq!(r.spec_required(), vec!["size"]);
-        assert_eq!(r.printer_columns, vec![("SIZE".into(), ".spec.size".into())]);
+        assert_eq!(
+            r.printer_columns,
+            vec![("SIZE".into(), ".spec.size".into())]
+        );
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub fn generate(resource: &Resource) -> Result<syn::File> {
         .build()
         .generate_rust_types_for(&crd, None::<&str>)
         .with_context(|| format!("kopium failed on {}", resource.file.display()))?;
-    syn::parse_file(&code).with_context(|| format!("kopium output for {} does not parse", resource.kind))
+    syn::parse_file(&code)
+        .with_context(|| format!("kopium output for {} does not parse", resource.kind))
 }
 
 /// The Rust type name kopium gives the root of a resource.

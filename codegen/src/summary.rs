@@ -38,7 +38,9 @@ pub fn spec_summary(spec: &Value, budget: usize) -> (Value, Detail) {
     let mut last = None;
     for level in LEVELS {
         let s = summary_at(spec, level);
-        let size = serde_json::to_string(&s).map(|t| t.len()).unwrap_or(usize::MAX);
+        let size = serde_json::to_string(&s)
+            .map(|t| t.len())
+            .unwrap_or(usize::MAX);
         if size <= budget {
             return (s, level);
         }
@@ -110,7 +112,11 @@ fn field_summary(schema: &Value, level: Detail) -> Value {
 
 /// The JSON Schema `type` of a structural-schema node.
 pub fn json_type(schema: &Value) -> Option<Value> {
-    if schema.get("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true) {
+    if schema
+        .get("x-kubernetes-int-or-string")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
         return Some(json!(["integer", "string"]));
     }
     let t = schema.get("type")?.as_str()?;

@@ -33,7 +33,10 @@ pub struct Attempt<'a> {
 
 impl KubeFailure {
     pub fn new(message: impl Into<String>) -> Self {
-        KubeFailure { code: None, message: message.into() }
+        KubeFailure {
+            code: None,
+            message: message.into(),
+        }
     }
 
     /// Explains a kube-rs error for `attempt`.
@@ -99,7 +102,10 @@ impl KubeFailure {
                         a.verb
                     ),
                 };
-                KubeFailure { code: Some(code), message }
+                KubeFailure {
+                    code: Some(code),
+                    message,
+                }
             }
             other => KubeFailure::new(transport_message(other, a.server)),
         }
@@ -116,7 +122,8 @@ fn transport_message(err: &kube::Error, server: &str) -> String {
         )
     } else if lower.contains("connection refused") {
         format!("Cannot reach the Kubernetes API server {server}: connection refused. Is it running, and is the URL right?")
-    } else if lower.contains("timed out") || lower.contains("timeout") || lower.contains("elapsed") {
+    } else if lower.contains("timed out") || lower.contains("timeout") || lower.contains("elapsed")
+    {
         format!("The Kubernetes API server {server} did not answer in time: {chain}")
     } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
         format!("Cannot resolve the Kubernetes API server {server}: {chain}")

@@ -23,7 +23,9 @@ impl Identity {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| {
                 let (scheme, rest) = v.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned())
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then(|| rest.trim().to_owned())
             })
             .filter(|t| !t.is_empty())
             .map(SecretString::from);
@@ -75,7 +77,10 @@ mod tests {
         h.insert("authorization", "Bearer abc123".parse().unwrap());
         h.insert("x-kubernetes-server", "https://k:6443".parse().unwrap());
         let id = Identity::from_headers(&h);
-        assert_eq!(id.token.as_ref().map(|t| t.expose_secret().to_owned()), Some("abc123".into()));
+        assert_eq!(
+            id.token.as_ref().map(|t| t.expose_secret().to_owned()),
+            Some("abc123".into())
+        );
         assert_eq!(id.server.as_deref(), Some("https://k:6443"));
         assert!(!format!("{id:?}").contains("abc123"));
         h.insert("authorization", "Basic Zm9vOmJhcg==".parse().unwrap());
@@ -84,8 +89,14 @@ mod tests {
 
     #[test]
     fn request_headers_override_session_headers() {
-        let session = Identity { token: Some("a".to_owned().into()), server: Some("s1".into()) };
-        let post = Identity { token: Some("b".to_owned().into()), server: None };
+        let session = Identity {
+            token: Some("a".to_owned().into()),
+            server: Some("s1".into()),
+        };
+        let post = Identity {
+            token: Some("b".to_owned().into()),
+            server: None,
+        };
         let id = session.overridden_by(&post);
         assert_eq!(id.token.unwrap().expose_secret(), "b");
         assert_eq!(id.server.as_deref(), Some("s1"));

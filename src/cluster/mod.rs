@@ -79,7 +79,11 @@ impl ClusterAccess {
             }
         }
         let config = self.config_for(identity).await?;
-        let server = config.cluster_url.to_string().trim_end_matches('/').to_owned();
+        let server = config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_owned();
         let default_namespace = config.default_namespace.clone();
         let client = Client::try_from(config).map_err(|e| {
             KubeFailure::new(format!(
@@ -87,7 +91,11 @@ impl ClusterAccess {
                 errors::error_chain(&e)
             ))
         })?;
-        let conn = Connection { client, default_namespace, server };
+        let conn = Connection {
+            client,
+            default_namespace,
+            server,
+        };
         let mut cache = self.cache.lock().expect("cache lock");
         if cache.clients.len() >= MAX_CLIENTS {
             if let Some(oldest) = cache
@@ -134,7 +142,11 @@ impl ClusterAccess {
     }
 
     /// A caller-chosen API server: only the caller's own token is ever sent to it.
-    async fn header_server_config(&self, server: &str, id: &Identity) -> Result<Config, KubeFailure> {
+    async fn header_server_config(
+        &self,
+        server: &str,
+        id: &Identity,
+    ) -> Result<Config, KubeFailure> {
         let allowed = &self.opts.allowed_servers;
         let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
         if !allowed.is_empty() && !allowed.iter().any(|a| norm(a) == norm(server)) {
@@ -189,7 +201,12 @@ fn tune(config: &mut Config) {
 
 fn read_ca(path: &PathBuf) -> Result<Vec<Vec<u8>>, String> {
     let certs: Vec<Vec<u8>> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read --certificate-authority {}: {e}", path.display()))?
+        .map_err(|e| {
+            format!(
+                "cannot read --certificate-authority {}: {e}",
+                path.display()
+            )
+        })?
         .map(|c| c.map(|c| c.to_vec()))
         .collect::<Result<_, _>>()
         .map_err(|e| format!("--certificate-authority {} is not PEM: {e}", path.display()))?;
@@ -210,8 +227,13 @@ async fn load_base(flags: &KubeFlags) -> Result<Config, String> {
     };
     let loaded = match &flags.kubeconfig {
         Some(path) => {
-            let kc = Kubeconfig::read_from(path)
-                .map_err(|e| format!("cannot read kubeconfig {}: {}", path.display(), errors::error_chain(&e)))?;
+            let kc = Kubeconfig::read_from(path).map_err(|e| {
+                format!(
+                    "cannot read kubeconfig {}: {}",
+                    path.display(),
+                    errors::error_chain(&e)
+                )
+            })?;
             Config::from_custom_kubeconfig(kc, &opts)
                 .await
                 .map_err(|e| format!("kubeconfig {}: {}", path.display(), errors::error_chain(&e)))

@@ -32,7 +32,6 @@ pub enum Message {
 pub struct RpcError {
     pub code: i64,
     pub message: String,
-    pub data: Option<Value>,
 }
 
 impl RpcError {
@@ -40,7 +39,6 @@ impl RpcError {
         RpcError {
             code,
             message: message.into(),
-            data: None,
         }
     }
 
@@ -49,11 +47,7 @@ impl RpcError {
     }
 
     pub fn to_value(&self) -> Value {
-        let mut e = json!({"code": self.code, "message": self.message});
-        if let Some(d) = &self.data {
-            e["data"] = d.clone();
-        }
-        e
+        json!({"code": self.code, "message": self.message})
     }
 }
 
@@ -155,7 +149,11 @@ mod tests {
         let m = parse(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).unwrap();
         assert_eq!(
             m,
-            Message::Request { id: json!(1), method: "ping".into(), params: None }
+            Message::Request {
+                id: json!(1),
+                method: "ping".into(),
+                params: None
+            }
         );
         let m = parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
         assert!(matches!(m, Message::Notification { .. }));
@@ -170,12 +168,36 @@ mod tests {
             (b"{\"jsonrpc\":\"2.0\",\"id\":1", PARSE_ERROR, None),
             (b"[]", INVALID_REQUEST, None),
             (b"42", INVALID_REQUEST, None),
-            (br#"{"id":1,"method":"ping"}"#, INVALID_REQUEST, Some(json!(1))),
-            (br#"{"jsonrpc":"2.0","id":7,"method":3}"#, INVALID_REQUEST, Some(json!(7))),
-            (br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#, INVALID_REQUEST, None),
-            (br#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#, INVALID_REQUEST, None),
-            (br#"{"jsonrpc":"2.0","id":2,"method":"x","params":3}"#, INVALID_REQUEST, Some(json!(2))),
-            (br#"{"jsonrpc":"2.0","id":2}"#, INVALID_REQUEST, Some(json!(2))),
+            (
+                br#"{"id":1,"method":"ping"}"#,
+                INVALID_REQUEST,
+                Some(json!(1)),
+            ),
+            (
+                br#"{"jsonrpc":"2.0","id":7,"method":3}"#,
+                INVALID_REQUEST,
+                Some(json!(7)),
+            ),
+            (
+                br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#,
+                INVALID_REQUEST,
+                None,
+            ),
+            (
+                br#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#,
+                INVALID_REQUEST,
+                None,
+            ),
+            (
+                br#"{"jsonrpc":"2.0","id":2,"method":"x","params":3}"#,
+                INVALID_REQUEST,
+                Some(json!(2)),
+            ),
+            (
+                br#"{"jsonrpc":"2.0","id":2}"#,
+                INVALID_REQUEST,
+                Some(json!(2)),
+            ),
         ];
         for (input, code, id) in cases {
             let r = parse(input).unwrap_err();

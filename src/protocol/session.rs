@@ -36,7 +36,14 @@ pub enum LogLevel {
 
 impl LogLevel {
     pub const NAMES: [&'static str; 8] = [
-        "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency",
+        "debug",
+        "info",
+        "notice",
+        "warning",
+        "error",
+        "critical",
+        "alert",
+        "emergency",
     ];
     const ALL: [LogLevel; 8] = [
         LogLevel::Debug,
@@ -50,7 +57,10 @@ impl LogLevel {
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::NAMES.iter().position(|n| *n == s).map(|i| Self::ALL[i])
+        Self::NAMES
+            .iter()
+            .position(|n| *n == s)
+            .map(|i| Self::ALL[i])
     }
 
     pub fn name(self) -> &'static str {
@@ -182,7 +192,11 @@ impl Session {
             "tools/call" => {
                 let name = match params.get("name") {
                     Some(Value::String(n)) => n.clone(),
-                    _ => return Err(RpcError::invalid_params("tools/call needs a string \"name\"")),
+                    _ => {
+                        return Err(RpcError::invalid_params(
+                            "tools/call needs a string \"name\"",
+                        ))
+                    }
                 };
                 if !tools.has_tool(&name) {
                     return Err(RpcError::invalid_params(format!("Unknown tool: {name}")));
@@ -208,7 +222,10 @@ impl Session {
                 })
             }
             "logging/setLevel" => {
-                let level = params.get("level").and_then(Value::as_str).and_then(LogLevel::parse);
+                let level = params
+                    .get("level")
+                    .and_then(Value::as_str)
+                    .and_then(LogLevel::parse);
                 match level {
                     Some(l) => {
                         self.log_level = Some(l);
@@ -220,7 +237,10 @@ impl Session {
                     ))),
                 }
             }
-            _ => Err(RpcError::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))),
+            _ => Err(RpcError::new(
+                METHOD_NOT_FOUND,
+                format!("Method not found: {method}"),
+            )),
         }
     }
 
@@ -228,7 +248,9 @@ impl Session {
         let asked = params
             .get("protocolVersion")
             .and_then(Value::as_str)
-            .ok_or_else(|| RpcError::invalid_params("initialize needs a string \"protocolVersion\""))?;
+            .ok_or_else(|| {
+                RpcError::invalid_params("initialize needs a string \"protocolVersion\"")
+            })?;
         let version = if SUPPORTED_VERSIONS.contains(&asked) {
             asked
         } else {
@@ -292,7 +314,11 @@ mod tests {
     }
 
     fn info() -> ServerInfo {
-        ServerInfo { name: "kubectl-mtv".into(), version: "1.2.3".into(), instructions: Some("hi".into()) }
+        ServerInfo {
+            name: "kubectl-mtv".into(),
+            version: "1.2.3".into(),
+            instructions: Some("hi".into()),
+        }
     }
 
     fn tools(n: usize) -> Tools {
@@ -300,7 +326,11 @@ mod tests {
     }
 
     fn req(id: i64, method: &str, params: Value) -> Message {
-        Message::Request { id: json!(id), method: method.into(), params: Some(params) }
+        Message::Request {
+            id: json!(id),
+            method: method.into(),
+            params: Some(params),
+        }
     }
 
     fn reply(a: Action) -> Value {
@@ -325,8 +355,14 @@ mod tests {
         let mut s = Session::default();
         let r = init(&mut s, "1999-01-01");
         assert_eq!(r["result"]["protocolVersion"], LATEST_VERSION);
-        assert_eq!(r["result"]["serverInfo"], json!({"name": "kubectl-mtv", "version": "1.2.3"}));
-        assert_eq!(r["result"]["capabilities"]["tools"], json!({"listChanged": false}));
+        assert_eq!(
+            r["result"]["serverInfo"],
+            json!({"name": "kubectl-mtv", "version": "1.2.3"})
+        );
+        assert_eq!(
+            r["result"]["capabilities"]["tools"],
+            json!({"listChanged": false})
+        );
         assert_eq!(r["result"]["capabilities"]["logging"], json!({}));
         assert_eq!(r["result"]["instructions"], "hi");
     }
@@ -344,10 +380,21 @@ mod tests {
         let mut s = Session::default();
         let r = reply(s.handle(req(1, "tools/list", json!({})), &info(), &tools(1)));
         assert_eq!(r["error"]["code"], INVALID_REQUEST);
-        assert!(r["error"]["message"].as_str().unwrap().contains("initialize"));
+        assert!(r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("initialize"));
         let r = reply(s.handle(req(2, "ping", json!({})), &info(), &tools(1)));
         assert_eq!(r, json!({"jsonrpc": "2.0", "id": 2, "result": {}}));
-        let r = reply(s.handle(Message::Request { id: json!(3), method: "ping".into(), params: None }, &info(), &tools(1)));
+        let r = reply(s.handle(
+            Message::Request {
+                id: json!(3),
+                method: "ping".into(),
+                params: None,
+            },
+            &info(),
+            &tools(1),
+        ));
         assert_eq!(r["result"], json!({}));
     }
 
@@ -357,16 +404,39 @@ mod tests {
         init(&mut s, "2025-06-18");
         let r = reply(s.handle(req(1, "resources/list", json!({})), &info(), &tools(1)));
         assert_eq!(r["error"]["code"], METHOD_NOT_FOUND);
-        let r = reply(s.handle(Message::Request { id: json!(2), method: "tools/list".into(), params: Some(json!([1])) }, &info(), &tools(1)));
+        let r = reply(s.handle(
+            Message::Request {
+                id: json!(2),
+                method: "tools/list".into(),
+                params: Some(json!([1])),
+            },
+            &info(),
+            &tools(1),
+        ));
         assert_eq!(r["error"]["code"], jsonrpc::INVALID_PARAMS);
         let r = reply(s.handle(req(3, "tools/call", json!({"name": 5})), &info(), &tools(1)));
         assert_eq!(r["error"]["code"], jsonrpc::INVALID_PARAMS);
-        let r = reply(s.handle(req(4, "tools/call", json!({"name": "nope"})), &info(), &tools(1)));
+        let r = reply(s.handle(
+            req(4, "tools/call", json!({"name": "nope"})),
+            &info(),
+            &tools(1),
+        ));
         assert_eq!(r["error"]["code"], jsonrpc::INVALID_PARAMS);
-        assert!(r["error"]["message"].as_str().unwrap().contains("Unknown tool: nope"));
-        let r = reply(s.handle(req(5, "tools/call", json!({"name": "t0", "arguments": [1]})), &info(), &tools(1)));
+        assert!(r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Unknown tool: nope"));
+        let r = reply(s.handle(
+            req(5, "tools/call", json!({"name": "t0", "arguments": [1]})),
+            &info(),
+            &tools(1),
+        ));
         assert_eq!(r["error"]["code"], jsonrpc::INVALID_PARAMS);
-        let r = reply(s.handle(req(6, "logging/setLevel", json!({"level": "loud"})), &info(), &tools(1)));
+        let r = reply(s.handle(
+            req(6, "logging/setLevel", json!({"level": "loud"})),
+            &info(),
+            &tools(1),
+        ));
         assert_eq!(r["error"]["code"], jsonrpc::INVALID_PARAMS);
     }
 
@@ -374,24 +444,71 @@ mod tests {
     fn tool_calls_carry_arguments_and_progress_token() {
         let mut s = Session::default();
         init(&mut s, "2025-06-18");
-        let a = s.handle(req(9, "tools/call", json!({"name": "t0", "arguments": {"x": 1}, "_meta": {"progressToken": "p1"}})), &info(), &tools(1));
-        assert_eq!(a, Action::CallTool { id: json!(9), name: "t0".into(), arguments: json!({"x": 1}), progress_token: Some(json!("p1")) });
-        let a = s.handle(req(10, "tools/call", json!({"name": "t0"})), &info(), &tools(1));
-        assert!(matches!(a, Action::CallTool { ref arguments, progress_token: None, .. } if arguments == &json!({})));
+        let a = s.handle(
+            req(
+                9,
+                "tools/call",
+                json!({"name": "t0", "arguments": {"x": 1}, "_meta": {"progressToken": "p1"}}),
+            ),
+            &info(),
+            &tools(1),
+        );
+        assert_eq!(
+            a,
+            Action::CallTool {
+                id: json!(9),
+                name: "t0".into(),
+                arguments: json!({"x": 1}),
+                progress_token: Some(json!("p1"))
+            }
+        );
+        let a = s.handle(
+            req(10, "tools/call", json!({"name": "t0"})),
+            &info(),
+            &tools(1),
+        );
+        assert!(
+            matches!(a, Action::CallTool { ref arguments, progress_token: None, .. } if arguments == &json!({}))
+        );
     }
 
     #[test]
     fn cancellation_and_initialized_notifications() {
         let mut s = Session::default();
-        let n = |m: &str, p: Value| Message::Notification { method: m.into(), params: Some(p) };
-        assert_eq!(s.handle(n("notifications/initialized", json!({})), &info(), &tools(1)), Action::Nothing);
+        let n = |m: &str, p: Value| Message::Notification {
+            method: m.into(),
+            params: Some(p),
+        };
+        assert_eq!(
+            s.handle(
+                n("notifications/initialized", json!({})),
+                &info(),
+                &tools(1)
+            ),
+            Action::Nothing
+        );
         assert!(s.client_ready());
         assert_eq!(
-            s.handle(n("notifications/cancelled", json!({"requestId": 4, "reason": "x"})), &info(), &tools(1)),
-            Action::Cancel { request_id: json!(4) }
+            s.handle(
+                n(
+                    "notifications/cancelled",
+                    json!({"requestId": 4, "reason": "x"})
+                ),
+                &info(),
+                &tools(1)
+            ),
+            Action::Cancel {
+                request_id: json!(4)
+            }
         );
-        assert_eq!(s.handle(n("notifications/cancelled", json!({})), &info(), &tools(1)), Action::Nothing);
-        assert_eq!(s.handle(n("something/else", json!({})), &info(), &tools(1)), Action::Nothing);
+        assert_eq!(
+            s.handle(n("notifications/cancelled", json!({})), &info(), &tools(1)),
+            Action::Nothing
+        );
+        assert_eq!(
+            s.handle(n("something/else", json!({})), &info(), &tools(1)),
+            Action::Nothing
+        );
     }
 
     #[test]
@@ -402,7 +519,10 @@ mod tests {
         let mut names = vec![];
         let mut cursor: Option<String> = None;
         for _ in 0..5 {
-            let p = cursor.as_ref().map(|c| json!({"cursor": c})).unwrap_or(json!({}));
+            let p = cursor
+                .as_ref()
+                .map(|c| json!({"cursor": c}))
+                .unwrap_or(json!({}));
             let r = reply(s.handle(req(1, "tools/list", p), &info(), &t));
             for tool in r["result"]["tools"].as_array().unwrap() {
                 names.push(tool["name"].as_str().unwrap().to_owned());
@@ -413,7 +533,11 @@ mod tests {
             }
         }
         assert_eq!(names, ["t0", "t1", "t2", "t3", "t4"]);
-        let r = reply(s.handle(req(1, "tools/list", json!({"cursor": "bogus"})), &info(), &t));
+        let r = reply(s.handle(
+            req(1, "tools/list", json!({"cursor": "bogus"})),
+            &info(),
+            &t,
+        ));
         assert_eq!(r["error"]["code"], jsonrpc::INVALID_PARAMS);
     }
 
@@ -422,7 +546,11 @@ mod tests {
         let mut s = Session::default();
         init(&mut s, "2025-06-18");
         assert!(!s.wants_log(LogLevel::Emergency));
-        reply(s.handle(req(1, "logging/setLevel", json!({"level": "warning"})), &info(), &tools(1)));
+        reply(s.handle(
+            req(1, "logging/setLevel", json!({"level": "warning"})),
+            &info(),
+            &tools(1),
+        ));
         assert!(s.wants_log(LogLevel::Error) && s.wants_log(LogLevel::Warning));
         assert!(!s.wants_log(LogLevel::Info));
     }

@@ -60,8 +60,11 @@ impl Target<'_> {
 }
 
 fn namespace_for(r: &ResourceDef, conn: &Connection, given: Option<String>) -> Option<String> {
-    r.namespaced
-        .then(|| given.filter(|n| !n.is_empty()).unwrap_or_else(|| conn.default_namespace.clone()))
+    r.namespaced.then(|| {
+        given
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| conn.default_namespace.clone())
+    })
 }
 
 fn to_value(obj: &DynamicObject) -> Value {
@@ -81,14 +84,32 @@ fn dry_run_note(dry_run: bool) -> &'static str {
 pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> ToolOutput {
     let yaml = a.output == Some(OutputFormat::Yaml);
     let all = a.all_namespaces.unwrap_or(false) && r.namespaced;
-    let namespace = if all { None } else { namespace_for(r, conn, a.namespace) };
+    let namespace = if all {
+        None
+    } else {
+        namespace_for(r, conn, a.namespace)
+    };
     let fields = a.fields.unwrap_or_default();
-    let shape = |v: Value| if fields.is_empty() { v } else { select_fields(&v, &fields) };
+    let shape = |v: Value| {
+        if fields.is_empty() {
+            v
+        } else {
+            select_fields(&v, &fields)
+        }
+    };
     if let Some(name) = a.name.as_deref() {
         if all {
-            return ToolOutput::error("Give either name (with namespace) or all_namespaces, not both.");
+            return ToolOutput::error(
+                "Give either name (with namespace) or all_namespaces, not both.",
+            );
         }
-        let t = Target { r, conn, namespace, name: Some(name), verb: "get" };
+        let t = Target {
+            r,
+            conn,
+            namespace,
+            name: Some(name),
+            verb: "get",
+        };
         return match t.api().get(name).await {
             Ok(obj) => {
                 let v = shape(to_value(&obj));
@@ -97,7 +118,13 @@ pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> Tool
             Err(e) => t.fail(&e),
         };
     }
-    let t = Target { r, conn, namespace, name: None, verb: "list" };
+    let t = Target {
+        r,
+        conn,
+        namespace,
+        name: None,
+        verb: "list",
+    };
     let mut lp = ListParams::default();
     if let Some(sel) = a.label_selector.as_deref().filter(|s| !s.is_empty()) {
         lp = lp.labels(sel);
@@ -125,7 +152,14 @@ pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> Tool
                 "metadata": {"resourceVersion": list.metadata.resource_version},
                 "items": items,
             });
-            let head = format!("{n} {} {scope}.\n", if n == 1 { r.kind.to_owned() } else { format!("{}s", r.kind) });
+            let head = format!(
+                "{n} {} {scope}.\n",
+                if n == 1 {
+                    r.kind.to_owned()
+                } else {
+                    format!("{}s", r.kind)
+                }
+            );
             ToolOutput::ok(format!("{head}{}", render(&v, yaml)), Some(v))
         }
         Err(e) => t.fail(&e),
@@ -170,12 +204,26 @@ pub async fn create(r: &'static ResourceDef, a: CreateArgs, conn: &Connection) -
         Err(e) => return ToolOutput::error(format!("Cannot build the {} object: {e}", r.kind)),
     };
     let dry_run = a.dry_run.unwrap_or(false);
-    let t = Target { r, conn, namespace, name: Some(&a.name), verb: "create" };
-    let pp = PostParams { dry_run, field_manager: Some(FIELD_MANAGER.into()) };
+    let t = Target {
+        r,
+        conn,
+        namespace,
+        name: Some(&a.name),
+        verb: "create",
+    };
+    let pp = PostParams {
+        dry_run,
+        field_manager: Some(FIELD_MANAGER.into()),
+    };
     match t.api().create(&pp, &obj).await {
         Ok(created) => {
             let v = to_value(&created);
-            let text = format!("Created {}{}.\n{}", t.label(&a.name), dry_run_note(dry_run), render(&v, false));
+            let text = format!(
+                "Created {}{}.\n{}",
+                t.label(&a.name),
+                dry_run_note(dry_run),
+                render(&v, false)
+            );
             ToolOutput::ok(text, Some(v))
         }
         Err(e) => t.fail(&e),
@@ -244,8 +292,18 @@ pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> 
     };
     let namespace = namespace_for(r, conn, a.namespace);
     let dry_run = a.dry_run.unwrap_or(false);
-    let t = Target { r, conn, namespace, name: Some(&a.name), verb: "patch" };
-    let pp = PatchParams { dry_run, field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+    let t = Target {
+        r,
+        conn,
+        namespace,
+        name: Some(&a.name),
+        verb: "patch",
+    };
+    let pp = PatchParams {
+        dry_run,
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..Default::default()
+    };
     let result = match kind {
         PatchKind::Merge(v) => t.api().patch(&a.name, &pp, &Patch::Merge(v)).await,
         PatchKind::Json(p) => t.api().patch(&a.name, &pp, &Patch::Json::<()>(p)).await,
@@ -253,7 +311,12 @@ pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> 
     match result {
         Ok(obj) => {
             let v = to_value(&obj);
-            let text = format!("Patched {}{}.\n{}", t.label(&a.name), dry_run_note(dry_run), render(&v, false));
+            let text = format!(
+                "Patched {}{}.\n{}",
+                t.label(&a.name),
+                dry_run_note(dry_run),
+                render(&v, false)
+            );
             ToolOutput::ok(text, Some(v))
         }
         Err(e) => t.fail(&e),
@@ -263,8 +326,17 @@ pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> 
 pub async fn delete(r: &'static ResourceDef, a: DeleteArgs, conn: &Connection) -> ToolOutput {
     let namespace = namespace_for(r, conn, a.namespace);
     let dry_run = a.dry_run.unwrap_or(false);
-    let t = Target { r, conn, namespace, name: Some(&a.name), verb: "delete" };
-    let dp = DeleteParams { dry_run, ..Default::default() };
+    let t = Target {
+        r,
+        conn,
+        namespace,
+        name: Some(&a.name),
+        verb: "delete",
+    };
+    let dp = DeleteParams {
+        dry_run,
+        ..Default::default()
+    };
     match t.api().delete(&a.name, &dp).await {
         Ok(either) => {
             let pending = either.left().map(|o| {
@@ -280,7 +352,10 @@ pub async fn delete(r: &'static ResourceDef, a: DeleteArgs, conn: &Connection) -
                     ),
                     "deleting",
                 ),
-                _ => (format!("Deleted {}{}.", t.label(&a.name), dry_run_note(dry_run)), "deleted"),
+                _ => (
+                    format!("Deleted {}{}.", t.label(&a.name), dry_run_note(dry_run)),
+                    "deleted",
+                ),
             };
             let v = json!({
                 "kind": r.kind,

@@ -29,13 +29,20 @@ pub fn run(args: ExplainArgs) -> ToolOutput {
                 None => break,
             }
         }
-        match node.pointer(&format!("/properties/{}", seg.replace('~', "~0").replace('/', "~1"))) {
+        match node.pointer(&format!(
+            "/properties/{}",
+            seg.replace('~', "~0").replace('/', "~1")
+        )) {
             Some(child) => {
                 node = child;
                 walked.push(seg.to_owned());
             }
             None => {
-                let here = if walked.is_empty() { r.kind.to_owned() } else { walked.join(".") };
+                let here = if walked.is_empty() {
+                    r.kind.to_owned()
+                } else {
+                    walked.join(".")
+                };
                 let fields = field_names(node);
                 let hint = if fields.is_empty() {
                     format!("{here} has no fields.")
@@ -46,7 +53,11 @@ pub fn run(args: ExplainArgs) -> ToolOutput {
             }
         }
     }
-    let field = if walked.is_empty() { String::new() } else { walked.join(".") };
+    let field = if walked.is_empty() {
+        String::new()
+    } else {
+        walked.join(".")
+    };
     let mut text = format!("KIND:     {}\nVERSION:  {}\n", r.kind, r.api_version());
     if !field.is_empty() {
         text.push_str(&format!("FIELD:    {field} <{}>\n", type_name(node)));
@@ -69,7 +80,11 @@ pub fn run(args: ExplainArgs) -> ToolOutput {
             .unwrap_or_default();
         text.push_str("\nFIELDS:\n");
         for (name, s) in props {
-            let req = if required.contains(&name.as_str()) { " -required-" } else { "" };
+            let req = if required.contains(&name.as_str()) {
+                " -required-"
+            } else {
+                ""
+            };
             let d = s
                 .get("description")
                 .and_then(Value::as_str)
@@ -78,7 +93,10 @@ pub fn run(args: ExplainArgs) -> ToolOutput {
             text.push_str(&format!("  {name} <{}>{req}\n    {d}\n", type_name(s)));
         }
     }
-    text.push_str(&format!("\nSCHEMA (JSON):\n{}\n", serde_json::to_string(node).unwrap_or_default()));
+    text.push_str(&format!(
+        "\nSCHEMA (JSON):\n{}\n",
+        serde_json::to_string(node).unwrap_or_default()
+    ));
     ToolOutput::ok(
         text,
         Some(json!({
@@ -100,11 +118,18 @@ fn field_names(node: &Value) -> Vec<String> {
 fn type_name(node: &Value) -> String {
     match summary_type(node) {
         Some(Value::String(t)) if t == "array" => {
-            let inner = node.get("items").map(type_name).unwrap_or_else(|| "any".into());
+            let inner = node
+                .get("items")
+                .map(type_name)
+                .unwrap_or_else(|| "any".into());
             format!("[]{inner}")
         }
         Some(Value::String(t)) => t,
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("|"),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("|"),
         _ => "any".into(),
     }
 }
@@ -114,26 +139,49 @@ mod tests {
     use super::*;
 
     fn explain(kind: &str, path: Option<&str>) -> ToolOutput {
-        run(ExplainArgs { kind: kind.into(), path: path.map(str::to_owned) })
+        run(ExplainArgs {
+            kind: kind.into(),
+            path: path.map(str::to_owned),
+        })
     }
 
     #[test]
     fn explains_nested_fields_through_arrays() {
         let out = explain("plans", Some("spec.vms.id"));
         assert!(!out.is_error, "{}", out.text);
-        assert!(out.text.contains("FIELD:    spec.vms.id <string>"), "{}", out.text);
+        assert!(
+            out.text.contains("FIELD:    spec.vms.id <string>"),
+            "{}",
+            out.text
+        );
         assert_eq!(out.structured.as_ref().unwrap()["schema"]["type"], "string");
         let out = explain("Plan", Some("spec.vms"));
-        assert!(out.text.contains("FIELDS:") && out.text.contains("  id <string>"), "{}", out.text);
+        assert!(
+            out.text.contains("FIELDS:") && out.text.contains("  id <string>"),
+            "{}",
+            out.text
+        );
     }
 
     #[test]
     fn whole_resource_and_errors() {
         let out = explain("Provider", None);
-        assert!(out.text.contains("KIND:     Provider") && out.text.contains("spec <object>"), "{}", out.text);
+        assert!(
+            out.text.contains("KIND:     Provider") && out.text.contains("spec <object>"),
+            "{}",
+            out.text
+        );
         let out = explain("Provider", Some("spec.nope"));
-        assert!(out.is_error && out.text.contains("Fields of spec: ") && out.text.contains("secret"), "{}", out.text);
+        assert!(
+            out.is_error && out.text.contains("Fields of spec: ") && out.text.contains("secret"),
+            "{}",
+            out.text
+        );
         let out = explain("Pod", None);
-        assert!(out.is_error && out.text.contains("Known kinds:"), "{}", out.text);
+        assert!(
+            out.is_error && out.text.contains("Known kinds:"),
+            "{}",
+            out.text
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! - [`registry`]: the `tools/list` catalogue;
 //! - [`validate`]: arguments against the full CRD schema;
 //! - [`crud`]: the generic get/create/patch/delete implementation;
-//! - [`explain`]: `explain_resource`;
+//! - [`explain`]: runs `explain_resource`;
 //! - [`output`]: results and rendering.
 
 pub mod args;
@@ -81,13 +81,19 @@ enum Call {
 }
 
 fn parse_args<T: DeserializeOwned>(tool: &str, arguments: Value) -> Result<T, ToolOutput> {
-    serde_json::from_value(arguments)
-        .map_err(|e| ToolOutput::error(format!("Invalid arguments for {tool}: {e}. Nothing was sent to the cluster.")))
+    serde_json::from_value(arguments).map_err(|e| {
+        ToolOutput::error(format!(
+            "Invalid arguments for {tool}: {e}. Nothing was sent to the cluster."
+        ))
+    })
 }
 
 /// Small models often send "true"/"false" as strings: accept them for boolean arguments.
 fn coerce_bools(arguments: &mut Value, schema: &Value) {
-    let (Some(args), Some(props)) = (arguments.as_object_mut(), schema.get("properties").and_then(Value::as_object)) else {
+    let (Some(args), Some(props)) = (
+        arguments.as_object_mut(),
+        schema.get("properties").and_then(Value::as_object),
+    ) else {
         return;
     };
     for (k, v) in args.iter_mut() {
@@ -103,7 +109,11 @@ fn coerce_bools(arguments: &mut Value, schema: &Value) {
 
 /// The JSON type of a structural-schema node (`["integer","string"]` for int-or-string).
 pub fn summary_type(node: &Value) -> Option<Value> {
-    if node.get("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true) {
+    if node
+        .get("x-kubernetes-int-or-string")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
         return Some(serde_json::json!(["integer", "string"]));
     }
     node.get("type").cloned()
@@ -127,7 +137,8 @@ mod tests {
 
     #[test]
     fn coerces_string_booleans_only_for_boolean_arguments() {
-        let schema = json!({"properties": {"dry_run": {"type": "boolean"}, "name": {"type": "string"}}});
+        let schema =
+            json!({"properties": {"dry_run": {"type": "boolean"}, "name": {"type": "string"}}});
         let mut a = json!({"dry_run": "True", "name": "true"});
         coerce_bools(&mut a, &schema);
         assert_eq!(a, json!({"dry_run": true, "name": "true"}));

@@ -12,12 +12,20 @@ pub struct ToolOutput {
 
 impl ToolOutput {
     pub fn ok(text: impl Into<String>, structured: Option<Value>) -> Self {
-        ToolOutput { text: text.into(), structured, is_error: false }
+        ToolOutput {
+            text: text.into(),
+            structured,
+            is_error: false,
+        }
     }
 
     /// A failure the caller can act on; the server goes on.
     pub fn error(text: impl Into<String>) -> Self {
-        ToolOutput { text: text.into(), structured: None, is_error: true }
+        ToolOutput {
+            text: text.into(),
+            structured: None,
+            is_error: true,
+        }
     }
 
     /// The `tools/call` result object.
@@ -46,7 +54,11 @@ pub fn render(value: &Value, yaml: bool) -> String {
 pub fn select_fields(obj: &Value, fields: &[String]) -> Value {
     let mut out = json!({});
     let always = ["metadata.name", "metadata.namespace"];
-    for path in always.iter().copied().chain(fields.iter().map(String::as_str)) {
+    for path in always
+        .iter()
+        .copied()
+        .chain(fields.iter().map(String::as_str))
+    {
         let parts: Vec<&str> = path.split('.').filter(|p| !p.is_empty()).collect();
         if parts.is_empty() {
             continue;
@@ -77,10 +89,17 @@ pub fn select_fields(obj: &Value, fields: &[String]) -> Value {
     out
 }
 
-/// Removes what only clutters a model's context (managedFields).
+/// Removes what only clutters a model's context: managedFields and kubectl's
+/// copy of the last applied object.
 pub fn tidy(obj: &mut Value) {
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("managedFields");
+        if let Some(Value::Object(ann)) = meta.get_mut("annotations") {
+            ann.remove("kubectl.kubernetes.io/last-applied-configuration");
+            if ann.is_empty() {
+                meta.remove("annotations");
+            }
+        }
     }
 }
 
@@ -91,14 +110,27 @@ mod tests {
     #[test]
     fn selects_dotted_fields_and_keeps_identity() {
         let o = json!({"metadata": {"name": "a", "namespace": "n", "labels": {"x": "1"}}, "spec": {"type": "vsphere", "url": "u"}, "status": {"phase": "Ready"}});
-        let s = select_fields(&o, &["spec.type".into(), "status.phase".into(), "missing.x".into()]);
-        assert_eq!(s, json!({"metadata": {"name": "a", "namespace": "n"}, "spec": {"type": "vsphere"}, "status": {"phase": "Ready"}}));
+        let s = select_fields(
+            &o,
+            &[
+                "spec.type".into(),
+                "status.phase".into(),
+                "missing.x".into(),
+            ],
+        );
+        assert_eq!(
+            s,
+            json!({"metadata": {"name": "a", "namespace": "n"}, "spec": {"type": "vsphere"}, "status": {"phase": "Ready"}})
+        );
     }
 
     #[test]
     fn result_shape() {
         let r = ToolOutput::ok("hi", Some(json!({"a": 1}))).to_result();
-        assert_eq!(r, json!({"content": [{"type": "text", "text": "hi"}], "isError": false, "structuredContent": {"a": 1}}));
+        assert_eq!(
+            r,
+            json!({"content": [{"type": "text", "text": "hi"}], "isError": false, "structuredContent": {"a": 1}})
+        );
         assert_eq!(ToolOutput::error("no").to_result()["isError"], true);
     }
 }

@@ -66,10 +66,19 @@ fn report(root: &str, v: &Validator, instance: &Value) -> Result<(), String> {
     if errors.is_empty() {
         return Ok(());
     }
-    let more = if errors.len() > MAX_REPORTED { "\n- …" } else { "" };
+    let more = if errors.len() > MAX_REPORTED {
+        "\n- …"
+    } else {
+        ""
+    };
     Err(format!(
         "- {}{more}",
-        errors.iter().take(MAX_REPORTED).cloned().collect::<Vec<_>>().join("\n- ")
+        errors
+            .iter()
+            .take(MAX_REPORTED)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n- ")
     ))
 }
 
@@ -90,7 +99,9 @@ pub fn dotted(root: &str, pointer: &str) -> String {
 
 /// A CRD structural schema as JSON Schema; `patch` relaxes it for merge patches.
 pub fn to_json_schema(node: &Value, patch: bool) -> Value {
-    let Value::Object(map) = node else { return node.clone() };
+    let Value::Object(map) = node else {
+        return node.clone();
+    };
     let mut out = serde_json::Map::new();
     for (k, v) in map {
         match k.as_str() {
@@ -125,8 +136,14 @@ pub fn to_json_schema(node: &Value, patch: bool) -> Value {
         }
     }
     let nullable = patch || map.get("nullable").and_then(Value::as_bool) == Some(true);
-    let int_or_string = map.get("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true);
-    let preserve = map.get("x-kubernetes-preserve-unknown-fields").and_then(Value::as_bool) == Some(true);
+    let int_or_string = map
+        .get("x-kubernetes-int-or-string")
+        .and_then(Value::as_bool)
+        == Some(true);
+    let preserve = map
+        .get("x-kubernetes-preserve-unknown-fields")
+        .and_then(Value::as_bool)
+        == Some(true);
     if int_or_string {
         out.remove("anyOf");
         out.insert("type".into(), json!(["integer", "string"]));
@@ -175,7 +192,11 @@ mod tests {
         assert!(e.contains("string"), "{e}");
         let e = check_spec(provider(), &json!({"type": "vsphere"})).unwrap_err();
         assert!(e.contains("secret"), "{e}");
-        let e = check_spec(provider(), &json!({"type": "vsphere", "secret": {}, "ulr": "x"})).unwrap_err();
+        let e = check_spec(
+            provider(),
+            &json!({"type": "vsphere", "secret": {}, "ulr": "x"}),
+        )
+        .unwrap_err();
         assert!(e.contains("ulr"), "{e}");
     }
 

@@ -44,17 +44,26 @@ where
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         buf.clear();
-        let n = (&mut reader).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut buf).await?;
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .await?;
         if n == 0 {
             break;
         }
         if buf.len() > MAX_LINE && !buf.ends_with(b"\n") {
-            let err = jsonrpc::RpcError::new(jsonrpc::INVALID_REQUEST, format!("Invalid Request: message longer than {MAX_LINE} bytes"));
+            let err = jsonrpc::RpcError::new(
+                jsonrpc::INVALID_REQUEST,
+                format!("Invalid Request: message longer than {MAX_LINE} bytes"),
+            );
             let _ = tx.send(jsonrpc::error_response(None, &err));
             // Skip the rest of the line.
             loop {
                 buf.clear();
-                let n = (&mut reader).take(MAX_LINE as u64).read_until(b'\n', &mut buf).await?;
+                let n = (&mut reader)
+                    .take(MAX_LINE as u64)
+                    .read_until(b'\n', &mut buf)
+                    .await?;
                 if n == 0 || buf.ends_with(b"\n") {
                     break;
                 }
@@ -90,7 +99,10 @@ where
         while tasks.try_join_next().is_some() {}
     }
     // End of input: let running calls finish briefly, then stop them.
-    let _ = tokio::time::timeout(EOF_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
+    let _ = tokio::time::timeout(EOF_GRACE, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
     session.cancel_all();
     tasks.abort_all();
     drop(tx);
@@ -99,7 +111,13 @@ where
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &b[start..end]
 }

@@ -75,7 +75,9 @@ pub fn testenv() -> &'static TestEnv {
 pub async fn admin_client() -> kube::Client {
     let env = testenv();
     let kc = kube::config::Kubeconfig::read_from(&env.kubeconfig).unwrap();
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
     kube::Client::try_from(cfg).unwrap()
 }
 
@@ -91,7 +93,10 @@ pub async fn fresh_namespace(prefix: &str) -> String {
 
 /// A sample object of a kind, from tests/fixtures.
 pub fn fixture(plural: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{plural}.yaml", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/{plural}.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
@@ -152,7 +157,14 @@ impl StdioClient {
                 s.push('\n');
             }
         });
-        StdioClient { child, stdin, pending, notifications: nrx, next_id: 1, stderr }
+        StdioClient {
+            child,
+            stdin,
+            pending,
+            notifications: nrx,
+            next_id: 1,
+            stderr,
+        }
     }
 
     /// The server with the test env's admin kubeconfig.
@@ -173,11 +185,18 @@ impl StdioClient {
     }
 
     /// Sends a request and returns a receiver for its response.
-    pub async fn start_request(&mut self, method: &str, params: Value) -> (i64, oneshot::Receiver<Value>) {
+    pub async fn start_request(
+        &mut self,
+        method: &str,
+        params: Value,
+    ) -> (i64, oneshot::Receiver<Value>) {
         let id = self.next_id;
         self.next_id += 1;
         let (tx, rx) = oneshot::channel();
-        self.pending.lock().unwrap().insert(json!(id).to_string(), tx);
+        self.pending
+            .lock()
+            .unwrap()
+            .insert(json!(id).to_string(), tx);
         let msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         self.send_raw(&msg.to_string()).await;
         (id, rx)
@@ -209,7 +228,9 @@ impl StdioClient {
 
     /// Calls a tool and returns its `result` (panics on a JSON-RPC error).
     pub async fn call(&mut self, tool: &str, args: Value) -> Value {
-        let r = self.request("tools/call", json!({"name": tool, "arguments": args})).await;
+        let r = self
+            .request("tools/call", json!({"name": tool, "arguments": args}))
+            .await;
         assert!(r.get("error").is_none(), "{tool}: JSON-RPC error {r}");
         r["result"].clone()
     }
@@ -224,7 +245,12 @@ impl StdioClient {
     /// Calls a tool that must fail; returns its text.
     pub async fn call_err(&mut self, tool: &str, args: Value) -> String {
         let r = self.call(tool, args.clone()).await;
-        assert_eq!(r["isError"], true, "{tool} {args} should have failed: {}", text(&r));
+        assert_eq!(
+            r["isError"],
+            true,
+            "{tool} {args} should have failed: {}",
+            text(&r)
+        );
         text(&r)
     }
 
@@ -240,5 +266,8 @@ impl StdioClient {
 
 /// The text of a tool result.
 pub fn text(result: &Value) -> String {
-    result["content"][0]["text"].as_str().unwrap_or_default().to_owned()
+    result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }

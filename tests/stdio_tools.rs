@@ -1,0 +1,582 @@
+//! The MCP server over stdio, driven like a client would, against the local
+//! kube-apiserver: every generated tool, errors, RBAC, dry run, cancellation
+//! and concurrency.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{fixture, fresh_namespace, testenv, text, StdioClient};
+use kubectl_mtv::catalogue::resources;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn every_kind_create_get_list_patch_get_delete() {
+    let ns = fresh_namespace("crud").await;
+    let mut c = StdioClient::admin(&[]).await;
+    for r in resources() {
+        let sample = fixture(r.plural);
+        let name = sample["metadata"]["name"].as_str().unwrap().to_owned();
+        let created = c
+            .call_ok(
+                &format!("create_{}", r.singular),
+                json!({"name": name, "namespace": ns, "labels": {"app": "mtv-test"}, "spec": sample["spec"]}),
+            )
+            .await;
+        assert_eq!(created["metadata"]["name"], name.as_str(), "{}", r.kind);
+        assert_eq!(created["kind"], r.kind);
+
+        let got = c
+            .call_ok(
+                &format!("get_{}", r.plural),
+                json!({"name": name, "namespace": ns}),
+            )
+            .await;
+        assert_eq!(got["spec"], created["spec"], "{}", r.kind);
+        assert!(got["metadata"].get("managedFields").is_none());
+
+        let list = c
+            .call_ok(
+                &format!("get_{}", r.plural),
+                json!({"namespace": ns, "label_selector": "app=mtv-test"}),
+            )
+            .await;
+        assert_eq!(list["kind"], r.list_kind);
+        let names: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["metadata"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, vec![name.as_str()], "{}", r.kind);
+
+        let patched = c
+            .call_ok(
+                &format!("patch_{}", r.singular),
+                json!({"name": name, "namespace": ns, "patch": {"metadata": {"labels": {"patched": "merge"}}}}),
+            )
+            .await;
+        assert_eq!(
+            patched["metadata"]["labels"]["patched"], "merge",
+            "{}",
+            r.kind
+        );
+        let patched = c
+            .call_ok(
+                &format!("patch_{}", r.singular),
+                json!({"name": name, "namespace": ns, "patch": [{"op": "add", "path": "/metadata/annotations", "value": {"mtv/test": "json-patch"}}]}),
+            )
+            .await;
+        assert_eq!(
+            patched["metadata"]["annotations"]["mtv/test"], "json-patch",
+            "{}",
+            r.kind
+        );
+
+        let got = c
+            .call_ok(
+                &format!("get_{}", r.plural),
+                json!({"name": name, "namespace": ns}),
+            )
+            .await;
+        assert_eq!(
+            got["metadata"]["labels"],
+            json!({"app": "mtv-test", "patched": "merge"}),
+            "{}",
+            r.kind
+        );
+
+        let deleted = c
+            .call_ok(
+                &format!("delete_{}", r.singular),
+                json!({"name": name, "namespace": ns}),
+            )
+            .await;
+        assert_eq!(deleted["status"], "deleted", "{}", r.kind);
+        let err = c
+            .call_err(
+                &format!("get_{}", r.plural),
+                json!({"name": name, "namespace": ns}),
+            )
+            .await;
+        assert!(err.contains("Not found (404)"), "{}: {err}", r.kind);
+    }
+    assert!(c.close().await.success());
+}
+
+#[tokio::test]
+async fn spec_patches_are_validated_and_applied() {
+    let ns = fresh_namespace("specpatch").await;
+    let mut c = StdioClient::admin(&[]).await;
+    let p = fixture("providers");
+    c.call_ok(
+        "create_provider",
+        json!({"name": "vc", "namespace": ns, "spec": p["spec"]}),
+    )
+    .await;
+    let out = c
+        .call_ok("patch_provider", json!({"name": "vc", "namespace": ns, "patch": {"spec": {"url": "https://vc2.example.com/sdk"}}}))
+        .await;
+    assert_eq!(out["spec"]["url"], "https://vc2.example.com/sdk");
+    let err = c
+        .call_err(
+            "patch_provider",
+            json!({"name": "vc", "namespace": ns, "patch": {"spec": {"url": 42}}}),
+        )
+        .await;
+    assert!(
+        err.contains("spec.url") && err.contains("nothing was sent"),
+        "{err}"
+    );
+    let err = c
+        .call_err(
+            "patch_provider",
+            json!({"name": "vc", "namespace": ns, "patch": {"spec": {"ulr": "x"}}}),
+        )
+        .await;
+    assert!(err.contains("ulr"), "{err}");
+    let err = c
+        .call_err(
+            "patch_provider",
+            json!({"name": "vc", "namespace": ns, "patch": {"status": {"phase": "Ready"}}}),
+        )
+        .await;
+    assert!(err.contains("status"), "{err}");
+    let err = c
+        .call_err(
+            "patch_provider",
+            json!({"name": "vc", "namespace": ns, "patch": [{"op": "jump", "path": "/x"}]}),
+        )
+        .await;
+    assert!(err.contains("JSON Patch"), "{err}");
+    let got = c
+        .call_ok("get_providers", json!({"name": "vc", "namespace": ns}))
+        .await;
+    assert_eq!(got["spec"]["url"], "https://vc2.example.com/sdk");
+}
+
+#[tokio::test]
+async fn invalid_spec_is_rejected_before_the_api_call() {
+    let ns = fresh_namespace("invalid").await;
+    let mut c = StdioClient::admin(&[]).await;
+    let err = c
+        .call_err(
+            "create_provider",
+            json!({"name": "bad", "namespace": ns, "spec": {"type": 5, "secret": {"name": "s"}}}),
+        )
+        .await;
+    assert!(err.contains("spec.type") && err.contains("string"), "{err}");
+    assert!(err.contains("nothing was sent"), "{err}");
+    let err = c
+        .call_err("create_plan", json!({"name": "bad", "namespace": ns, "spec": {"targetNamespace": "x", "provider": {}, "map": {}, "vms": [{"id": 3}]}}))
+        .await;
+    assert!(err.contains("spec.vms[0].id"), "{err}");
+    assert!(err.contains("spec.map"), "{err}");
+    let err = c
+        .call_err("create_provider", json!({"name": "bad", "namespace": ns}))
+        .await;
+    assert!(err.contains("secret") && err.contains("type"), "{err}");
+    // Nothing reached the cluster.
+    let list = c.call_ok("get_providers", json!({"namespace": ns})).await;
+    assert_eq!(list["items"], json!([]));
+    let list = c.call_ok("get_plans", json!({"namespace": ns})).await;
+    assert_eq!(list["items"], json!([]));
+    // Wrong argument types are tool errors too.
+    let err = c
+        .call_err(
+            "get_providers",
+            json!({"namespace": ns, "label_selector": 7}),
+        )
+        .await;
+    assert!(err.contains("Invalid arguments for get_providers"), "{err}");
+    let err = c
+        .call_err("get_providers", json!({"namespace": ns, "bogus": 1}))
+        .await;
+    assert!(
+        err.contains("unknown field") && err.contains("bogus"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn not_found_and_already_exists_are_clear_tool_errors() {
+    let ns = fresh_namespace("errors").await;
+    let mut c = StdioClient::admin(&[]).await;
+    let err = c
+        .call_err("get_providers", json!({"name": "missing", "namespace": ns}))
+        .await;
+    assert!(
+        err.contains("Not found (404)")
+            && err.contains("Provider \"missing\"")
+            && err.contains(&ns),
+        "{err}"
+    );
+    let err = c
+        .call_err("delete_plan", json!({"name": "missing", "namespace": ns}))
+        .await;
+    assert!(err.contains("Not found (404)"), "{err}");
+    let spec = fixture("hooks")["spec"].clone();
+    c.call_ok(
+        "create_hook",
+        json!({"name": "h", "namespace": ns, "spec": spec}),
+    )
+    .await;
+    let err = c
+        .call_err(
+            "create_hook",
+            json!({"name": "h", "namespace": ns, "spec": spec}),
+        )
+        .await;
+    assert!(err.contains("Already exists (409)"), "{err}");
+    let err = c
+        .call_err(
+            "create_hook",
+            json!({"name": "Not_A_Name", "namespace": ns, "spec": spec}),
+        )
+        .await;
+    assert!(err.contains("Invalid (422)"), "{err}");
+    // The server is still serving.
+    let r = c.request("ping", json!({})).await;
+    assert_eq!(r["result"], json!({}));
+}
+
+#[tokio::test]
+async fn dry_run_leaves_nothing_behind() {
+    let ns = fresh_namespace("dryrun").await;
+    let mut c = StdioClient::admin(&[]).await;
+    let spec = fixture("providers")["spec"].clone();
+    let r = c
+        .call(
+            "create_provider",
+            json!({"name": "p", "namespace": ns, "spec": spec, "dry_run": true}),
+        )
+        .await;
+    assert_eq!(r["isError"], false, "{}", text(&r));
+    assert!(text(&r).contains("dry run"));
+    c.call_err("get_providers", json!({"name": "p", "namespace": ns}))
+        .await;
+    c.call_ok(
+        "create_provider",
+        json!({"name": "p", "namespace": ns, "spec": spec}),
+    )
+    .await;
+    c.call_ok("patch_provider", json!({"name": "p", "namespace": ns, "dry_run": "true", "patch": {"spec": {"url": "https://changed"}}})).await;
+    c.call_ok(
+        "delete_provider",
+        json!({"name": "p", "namespace": ns, "dry_run": true}),
+    )
+    .await;
+    let got = c
+        .call_ok("get_providers", json!({"name": "p", "namespace": ns}))
+        .await;
+    assert_eq!(got["spec"]["url"], spec["url"]);
+}
+
+#[tokio::test]
+async fn get_output_formats_fields_and_all_namespaces() {
+    let ns = fresh_namespace("output").await;
+    let mut c = StdioClient::admin(&[]).await;
+    let spec = fixture("providers")["spec"].clone();
+    c.call_ok(
+        "create_provider",
+        json!({"name": "p1", "namespace": ns, "spec": spec}),
+    )
+    .await;
+    let r = c
+        .call(
+            "get_providers",
+            json!({"name": "p1", "namespace": ns, "output": "yaml"}),
+        )
+        .await;
+    let y: Value = serde_yaml::from_str(&text(&r)).unwrap();
+    assert_eq!(y["spec"]["type"], "vsphere");
+    // fields keeps only the chosen paths, plus name and namespace.
+    let r = c
+        .call_ok(
+            "get_providers",
+            json!({"namespace": ns, "fields": ["spec.type"]}),
+        )
+        .await;
+    assert_eq!(
+        r["items"][0],
+        json!({"metadata": {"name": "p1", "namespace": ns}, "spec": {"type": "vsphere"}})
+    );
+    let all = c
+        .call_ok("get_providers", json!({"all_namespaces": true}))
+        .await;
+    assert!(all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["metadata"]["namespace"] == ns.as_str()));
+}
+
+#[tokio::test]
+async fn rbac_denial_is_a_clear_forbidden_error() {
+    let ns = fresh_namespace("rbac").await;
+    let kc = testenv().kubeconfig.to_str().unwrap().to_owned();
+    let mut c = StdioClient::spawn(
+        &["mcp-server", "--context", "kube-testenv-limited"],
+        &[("KUBECONFIG", &kc)],
+    )
+    .await;
+    c.initialize().await;
+    let err = c.call_err("get_providers", json!({"namespace": ns})).await;
+    assert!(
+        err.contains("Forbidden (403)") && err.contains("providers.forklift.konveyor.io"),
+        "{err}"
+    );
+    let spec = fixture("providers")["spec"].clone();
+    let err = c
+        .call_err(
+            "create_provider",
+            json!({"name": "x", "namespace": ns, "spec": spec}),
+        )
+        .await;
+    assert!(
+        err.contains("Forbidden (403)") && err.contains("create"),
+        "{err}"
+    );
+    assert!(!err.contains(&testenv().limited_token));
+}
+
+#[tokio::test]
+async fn unreachable_api_server_is_a_clear_error_and_startup_needs_no_cluster() {
+    // Port 9 (discard) on loopback: nothing listens, so connections are refused.
+    let mut c = StdioClient::spawn(
+        &[
+            "mcp-server",
+            "--server",
+            "https://127.0.0.1:9",
+            "--token",
+            "t0ken-value",
+        ],
+        &[],
+    )
+    .await;
+    c.initialize().await;
+    let err = c
+        .call_err("get_plans", json!({"namespace": "default"}))
+        .await;
+    assert!(
+        err.contains("connection refused") && err.contains("https://127.0.0.1:9"),
+        "{err}"
+    );
+    assert!(!err.contains("t0ken-value"));
+    let r = c.request("ping", json!({})).await;
+    assert_eq!(r["result"], json!({}));
+}
+
+/// A TCP server that accepts connections and never answers: calls to it hang.
+async fn black_hole() -> (u16, tokio::task::JoinHandle<()>) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let h = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    (port, h)
+}
+
+#[tokio::test]
+async fn a_slow_call_does_not_block_ping_and_can_be_cancelled() {
+    let (port, _hole) = black_hole().await;
+    let server = format!("http://127.0.0.1:{port}");
+    let mut c = StdioClient::spawn(&["mcp-server", "--server", &server, "--token", "x"], &[]).await;
+    c.initialize().await;
+    let (id, mut slow) = c.start_request("tools/call", json!({"name": "get_plans", "arguments": {"namespace": "default"}, "_meta": {"progressToken": "tok-1"}})).await;
+    let started = std::time::Instant::now();
+    let pong = c.request("ping", json!({})).await;
+    assert_eq!(pong["result"], json!({}));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Progress arrives for the slow call.
+    let n = tokio::time::timeout(Duration::from_secs(5), c.notifications.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n["method"], "notifications/progress");
+    assert_eq!(n["params"]["progressToken"], "tok-1");
+    c.notify(
+        "notifications/cancelled",
+        json!({"requestId": id, "reason": "user gave up"}),
+    )
+    .await;
+    // No reply for the cancelled request, and the server goes on.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1500), &mut slow)
+            .await
+            .is_err(),
+        "cancelled call must not reply"
+    );
+    let r = c.request("tools/list", json!({})).await;
+    assert!(r["result"]["tools"].as_array().unwrap().len() > 50);
+    let status = c.close().await;
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn fifty_concurrent_calls_on_one_connection() {
+    let ns = fresh_namespace("conc").await;
+    let mut c = StdioClient::admin(&[]).await;
+    let spec = fixture("providers")["spec"].clone();
+    c.call_ok(
+        "create_provider",
+        json!({"name": "p", "namespace": ns, "spec": spec}),
+    )
+    .await;
+    let mut rxs = Vec::new();
+    for i in 0..50 {
+        let args = if i % 2 == 0 {
+            json!({"name": "p", "namespace": ns})
+        } else {
+            json!({"namespace": ns})
+        };
+        rxs.push(
+            c.start_request(
+                "tools/call",
+                json!({"name": "get_providers", "arguments": args}),
+            )
+            .await,
+        );
+    }
+    for (id, rx) in rxs {
+        let r = tokio::time::timeout(Duration::from_secs(60), rx)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r["id"], id);
+        assert_eq!(r["result"]["isError"], false, "{r}");
+    }
+}
+
+#[tokio::test]
+async fn logging_set_level_sends_messages() {
+    let mut c = StdioClient::admin(&[]).await;
+    let r = c
+        .request("logging/setLevel", json!({"level": "info"}))
+        .await;
+    assert_eq!(r["result"], json!({}));
+    c.call("explain_resource", json!({"kind": "Plan"})).await;
+    let n = tokio::time::timeout(Duration::from_secs(5), c.notifications.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n["method"], "notifications/message");
+    assert_eq!(n["params"]["level"], "info");
+    assert!(n["params"]["data"]
+        .as_str()
+        .unwrap()
+        .contains("explain_resource"));
+}
+
+#[tokio::test]
+async fn malformed_input_gets_errors_and_the_server_goes_on() {
+    let mut c = StdioClient::spawn(&["mcp-server"], &[]).await;
+    c.send_raw("this is not json").await;
+    let e = tokio::time::timeout(Duration::from_secs(5), c.notifications.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e["error"]["code"], -32700);
+    assert_eq!(e["id"], Value::Null);
+    let r = c.request("tools/list", json!({})).await;
+    assert_eq!(
+        r["error"]["code"], -32600,
+        "tools/list before initialize: {r}"
+    );
+    c.initialize().await;
+    let r = c.request("no/such/method", json!({})).await;
+    assert_eq!(r["error"]["code"], -32601);
+    let r = c
+        .request("tools/call", json!({"name": "no_such_tool"}))
+        .await;
+    assert_eq!(r["error"]["code"], -32602);
+    let r = c.request("ping", json!({})).await;
+    assert_eq!(r["result"], json!({}));
+    let started = std::time::Instant::now();
+    assert!(c.close().await.success());
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn ping_from_echo_answers_empty_object() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-mtv"))
+        .arg("mcp-server")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("Starting kubectl-mtv MCP server in stdio mode"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Server is ready and listening for MCP protocol messages on stdin/stdout"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn no_token_in_logs_at_any_verbosity() {
+    let ns = fresh_namespace("logs").await;
+    let env = testenv();
+    for v in ["0", "1", "2", "3"] {
+        let kc = env.kubeconfig.to_str().unwrap().to_owned();
+        let mut c = StdioClient::spawn(&["-v", v, "mcp-server"], &[("KUBECONFIG", &kc)]).await;
+        c.initialize().await;
+        c.call_ok("get_providers", json!({"namespace": ns})).await;
+        c.call_err("get_providers", json!({"name": "nope", "namespace": ns}))
+            .await;
+        let stderr_handle = c.stderr.clone();
+        assert!(c.close().await.success());
+        let logs = stderr_handle.lock().unwrap().clone();
+        assert!(!logs.contains(&env.admin_token), "-v {v}: token in logs");
+        if v == "3" {
+            assert!(logs.lines().count() > 3, "-v 3 should log more: {logs}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn read_only_serves_only_read_tools() {
+    let mut c = StdioClient::admin(&["--read-only"]).await;
+    let r = c.request("tools/list", json!({})).await;
+    let names: Vec<String> = r["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names.len(), resources().len() + 1);
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("get_") || n == "explain_resource"),
+        "{names:?}"
+    );
+    let r = c
+        .request(
+            "tools/call",
+            json!({"name": "delete_plan", "arguments": {"name": "x"}}),
+        )
+        .await;
+    assert_eq!(r["error"]["code"], -32602);
+}
