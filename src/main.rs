@@ -58,7 +58,16 @@ fn main() -> ExitCode {
 async fn serve(args: ServerArgs, access: AccessOptions) -> anyhow::Result<()> {
     let engine = Arc::new(Engine::new(args.read_only, access));
     if args.sse {
-        anyhow::bail!("HTTP mode is not available yet");
+        let opts = transport::http::HttpOptions {
+            host: args.host,
+            port: args.port,
+            cert_file: args.cert_file,
+            key_file: args.key_file,
+            max_sessions: args.max_sessions,
+            session_idle_timeout: std::time::Duration::from_secs(args.session_idle_timeout),
+            max_body_bytes: args.max_body_bytes,
+        };
+        return transport::http::serve(engine, opts).await;
     }
     tracing::info!("Starting kubectl-mtv MCP server in stdio mode");
     tracing::info!("Server is ready and listening for MCP protocol messages on stdin/stdout");

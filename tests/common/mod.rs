@@ -1,6 +1,9 @@
 //! Shared test support: the local Kubernetes API server (scripts/kube-testenv)
 //! and an MCP client that drives the real binary over stdio.
+
 #![allow(dead_code)]
+
+pub mod http;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

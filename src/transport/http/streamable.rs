@@ -1,0 +1,181 @@
+//! The Streamable HTTP transport (MCP 2025-03-26, 2025-06-18, 2025-11-25) at `/mcp`.
+//!
+//! POST carries one JSON-RPC message. `initialize` creates a session and
+//! returns its `Mcp-Session-Id`; later requests must carry it (400 when
+//! missing, 404 when unknown). Replies are JSON, or for tool calls an SSE
+//! stream (progress and log notifications, then the reply) when the client
+//! accepts it. Notifications get 202. GET is 405 (no server-initiated
+//! stream); DELETE ends the session. Every POST acts as its own headers'
+//! identity.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::body::{self, Body};
+use super::sessions::{HttpSession, Kind};
+use super::App;
+use crate::cluster::Identity;
+use crate::engine::Outcome;
+use crate::protocol::jsonrpc::{self, Message, RpcError, INVALID_REQUEST};
+use crate::protocol::session::SUPPORTED_VERSIONS;
+
+pub const SESSION_HEADER: &str = "mcp-session-id";
+pub const VERSION_HEADER: &str = "mcp-protocol-version";
+
+fn rpc_error(status: StatusCode, code: i64, message: &str) -> Response<Body> {
+    body::json(
+        status,
+        &jsonrpc::error_response(None, &RpcError::new(code, message)),
+    )
+}
+
+pub async fn handle(
+    app: &Arc<App>,
+    method: &Method,
+    headers: &HeaderMap,
+    bytes: &[u8],
+) -> Response<Body> {
+    let session_id = headers
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    match *method {
+        Method::POST => post(app, headers, session_id, bytes).await,
+        Method::DELETE => match session_id {
+            None => rpc_error(
+                StatusCode::BAD_REQUEST,
+                INVALID_REQUEST,
+                "Bad Request: Mcp-Session-Id header is required",
+            ),
+            Some(id) if app.sessions.get(&id, Kind::Streamable).is_some() => {
+                app.sessions.remove(&id);
+                body::empty(StatusCode::NO_CONTENT)
+            }
+            Some(_) => rpc_error(StatusCode::NOT_FOUND, INVALID_REQUEST, "Session not found"),
+        },
+        _ => {
+            let mut r = body::text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this server opens no server-initiated stream; use POST",
+            );
+            r.headers_mut().insert(
+                http::header::ALLOW,
+                HeaderValue::from_static("POST, DELETE"),
+            );
+            r
+        }
+    }
+}
+
+async fn post(
+    app: &Arc<App>,
+    headers: &HeaderMap,
+    session_id: Option<String>,
+    bytes: &[u8],
+) -> Response<Body> {
+    let accept = headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let wants_sse = accept.contains("text/event-stream");
+    if !accept.is_empty()
+        && !accept.contains("application/json")
+        && !wants_sse
+        && !accept.contains("*/*")
+    {
+        return rpc_error(
+            StatusCode::NOT_ACCEPTABLE,
+            INVALID_REQUEST,
+            "Not Acceptable: accept application/json and text/event-stream",
+        );
+    }
+    let msg = match jsonrpc::parse(bytes) {
+        Ok(m) => m,
+        Err(rejected) => return body::json(StatusCode::BAD_REQUEST, &rejected.response()),
+    };
+    let is_initialize = matches!(&msg, Message::Request { method, .. } if method == "initialize");
+    let (id, session) = if is_initialize {
+        let (s, _closed) = HttpSession::new(Kind::Streamable, Identity::default(), None);
+        match app.sessions.insert(s) {
+            Some(pair) => pair,
+            None => {
+                return rpc_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    INVALID_REQUEST,
+                    "too many sessions; try again later",
+                )
+            }
+        }
+    } else {
+        let Some(id) = session_id else {
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                INVALID_REQUEST,
+                "Bad Request: Mcp-Session-Id header is required",
+            );
+        };
+        let Some(s) = app.sessions.get(&id, Kind::Streamable) else {
+            return rpc_error(StatusCode::NOT_FOUND, INVALID_REQUEST, "Session not found");
+        };
+        if let Some(v) = headers.get(VERSION_HEADER) {
+            let v = v.to_str().unwrap_or("");
+            if !SUPPORTED_VERSIONS.contains(&v) {
+                return rpc_error(
+                    StatusCode::BAD_REQUEST,
+                    INVALID_REQUEST,
+                    &format!(
+                        "Bad Request: unsupported MCP-Protocol-Version {v:?}; supported: {}",
+                        SUPPORTED_VERSIONS.join(", ")
+                    ),
+                );
+            }
+        }
+        (id, s)
+    };
+    let identity = Identity::from_headers(headers);
+    let (notify_tx, mut notify_rx) = mpsc::unbounded_channel::<Value>();
+    let outcome = app.engine.accept(&session.state, msg, identity, notify_tx);
+    let mut response = match outcome {
+        Outcome::Reply(v) => {
+            if is_initialize && v.get("error").is_some() {
+                app.sessions.remove(&id);
+            }
+            body::json(StatusCode::OK, &v)
+        }
+        Outcome::Nothing => body::empty(StatusCode::ACCEPTED),
+        Outcome::Pending(fut) if wants_sse => {
+            let (tx, rx) = mpsc::channel::<Bytes>(64);
+            tokio::spawn(async move {
+                let mut fut = fut;
+                let reply = loop {
+                    tokio::select! {
+                        biased;
+                        Some(n) = notify_rx.recv() => { let _ = tx.send(body::message_event(&n)).await; }
+                        r = &mut fut => break r,
+                    }
+                };
+                while let Ok(n) = notify_rx.try_recv() {
+                    let _ = tx.send(body::message_event(&n)).await;
+                }
+                if let Some(v) = reply {
+                    let _ = tx.send(body::message_event(&v)).await;
+                }
+            });
+            body::sse(rx)
+        }
+        Outcome::Pending(fut) => match fut.await {
+            Some(v) => body::json(StatusCode::OK, &v),
+            None => body::empty(StatusCode::ACCEPTED),
+        },
+    };
+    if is_initialize && response.status() == StatusCode::OK {
+        response
+            .headers_mut()
+            .insert(SESSION_HEADER, HeaderValue::from_str(&id).expect("hex id"));
+    }
+    response
+}
