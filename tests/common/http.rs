@@ -36,8 +36,8 @@ impl Resp {
             let last = self
                 .body
                 .lines()
-                .filter_map(|l| l.strip_prefix("data: "))
-                .last()
+                .rev()
+                .find_map(|l| l.strip_prefix("data: "))
                 .unwrap_or("null");
             return serde_json::from_str(last).unwrap();
         }
