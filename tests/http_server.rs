@@ -88,6 +88,22 @@ async fn streamable_http_session_rules() {
 }
 
 #[tokio::test]
+async fn curl_shows_the_endpoint_event() {
+    let s = HttpServer::start(&[], &[]).await;
+    let url = format!("http://127.0.0.1:{}/sse", s.port);
+    let out = tokio::process::Command::new("curl")
+        .args(["-sN", "--max-time", "2", &url])
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("event: endpoint\ndata: /messages?sessionId="),
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn sse_transport_endpoint_and_messages() {
     let ns = fresh_namespace("sse").await;
     let s = HttpServer::start(&[], &[("KUBECONFIG", &kubeconfig())]).await;

@@ -55,3 +55,36 @@ PROVIDER_SPEC = {
     "url": "https://vcenter.example.com/sdk",
     "secret": {"name": "vcenter-credentials", "namespace": "openshift-mtv"},
 }
+
+
+class Server:
+    """`kubectl-mtv mcp-server --sse --port 0`, plain or with TLS."""
+
+    def __init__(self, binary, testenv, tls_dir=None, extra=()):
+        import re
+        args = [binary, "mcp-server", "--sse", "--port", "0", *extra]
+        if tls_dir:
+            args += ["--cert-file", os.path.join(tls_dir, "server.crt"),
+                     "--key-file", os.path.join(tls_dir, "server.key")]
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": "/nonexistent", "KUBECONFIG": testenv["KUBECONFIG"]}
+        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        for line in self.proc.stderr:
+            m = re.search(r"Listening on (https?://[^ ]+)", line)
+            if m:
+                self.base = m.group(1).strip()
+                break
+        else:
+            raise RuntimeError("server did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        assert self.proc.wait(timeout=10) == 0
+
+
+@pytest.fixture(params=["http", "https"])
+def server(request, binary, testenv):
+    tls_dir = os.environ["TEST_TLS_DIR"] if request.param == "https" else None
+    s = Server(binary, testenv, tls_dir)
+    s.ca = os.path.join(os.environ["TEST_TLS_DIR"], "ca.crt") if tls_dir else None
+    yield s
+    s.stop()
