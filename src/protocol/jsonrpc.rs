@@ -125,9 +125,13 @@ pub fn from_value(value: Value) -> Result<Message, Rejected> {
     }
 }
 
-/// A success response.
+/// A success response. (Built by hand: `json!` would deep-copy `result`.)
 pub fn response(id: &Id, result: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "result": result})
+    let mut m = Map::with_capacity(3);
+    m.insert("jsonrpc".into(), Value::from("2.0"));
+    m.insert("id".into(), id.clone());
+    m.insert("result".into(), result);
+    Value::Object(m)
 }
 
 /// An error response; `id` is null when the request id could not be read.

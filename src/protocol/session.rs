@@ -278,11 +278,13 @@ impl Session {
             Some(_) => return Err(RpcError::invalid_params("cursor must be a string")),
         };
         let end = (start + self.page_size).min(defs.len());
-        let mut result = json!({"tools": defs[start..end]});
+        let page: Vec<Value> = defs[start..end].iter().map(|d| (*d).clone()).collect();
+        let mut result = serde_json::Map::new();
+        result.insert("tools".into(), Value::Array(page));
         if end < defs.len() {
-            result["nextCursor"] = json!(encode_cursor(end));
+            result.insert("nextCursor".into(), json!(encode_cursor(end)));
         }
-        Ok(result)
+        Ok(Value::Object(result))
     }
 }
 

@@ -117,6 +117,7 @@ pub async fn serve(engine: Arc<Engine>, opts: HttpOptions) -> anyhow::Result<()>
                         continue;
                     }
                 };
+                let _ = stream.set_nodelay(true);
                 let app = Arc::clone(&app);
                 let watcher = graceful.watcher();
                 let tls = tls.clone();
