@@ -69,13 +69,21 @@ impl Stdio_ {
             .unwrap();
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
-        Stdio_ { child, stdin, stdout, id: 0 }
+        Stdio_ {
+            child,
+            stdin,
+            stdout,
+            id: 0,
+        }
     }
 
     async fn rpc(&mut self, method: &str, params: Value) -> (Value, usize) {
         self.id += 1;
         let msg = json!({"jsonrpc": "2.0", "id": self.id, "method": method, "params": params});
-        self.stdin.write_all(format!("{msg}\n").as_bytes()).await.unwrap();
+        self.stdin
+            .write_all(format!("{msg}\n").as_bytes())
+            .await
+            .unwrap();
         let mut line = String::new();
         loop {
             line.clear();
@@ -98,7 +106,12 @@ async fn spawn_to_initialize(kubeconfig: &str) {
     let mut base = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
-        let st = Command::new(BIN).arg("version").stdout(Stdio::null()).status().await.unwrap();
+        let st = Command::new(BIN)
+            .arg("version")
+            .stdout(Stdio::null())
+            .status()
+            .await
+            .unwrap();
         assert!(st.success());
         base.push(t.elapsed());
         let t = Instant::now();
@@ -135,13 +148,17 @@ async fn stdio_calls(env: &HashMap<String, String>) {
 
     // get_providers vs the same list through kube-rs directly.
     let ns = "bench";
-    let _ = std::process::Command::new("kubectl").args(["--kubeconfig", kubeconfig, "create", "namespace", ns]).output();
+    let _ = std::process::Command::new("kubectl")
+        .args(["--kubeconfig", kubeconfig, "create", "namespace", ns])
+        .output();
     let spec = json!({"type": "vsphere", "url": "https://vc/sdk", "secret": {"name": "s", "namespace": ns}});
     for i in 0..5 {
         s.rpc("tools/call", json!({"name": "create_provider", "arguments": {"name": format!("p{i}"), "namespace": ns, "spec": spec}})).await;
     }
     let kc = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
     let client = kube::Client::try_from(cfg).unwrap();
     let ar = kube::discovery::ApiResource {
         group: "forklift.konveyor.io".into(),
@@ -160,7 +177,12 @@ async fn stdio_calls(env: &HashMap<String, String>) {
         direct.push(t.elapsed());
         assert_eq!(l.items.len(), 5);
         let t = Instant::now();
-        let (r, _) = s.rpc("tools/call", json!({"name": "get_providers", "arguments": {"namespace": ns}})).await;
+        let (r, _) = s
+            .rpc(
+                "tools/call",
+                json!({"name": "get_providers", "arguments": {"namespace": ns}}),
+            )
+            .await;
         mcp.push(t.elapsed());
         assert_eq!(r["result"]["isError"], false);
     }
@@ -168,7 +190,11 @@ async fn stdio_calls(env: &HashMap<String, String>) {
     let (m, m95) = stats(mcp);
     println!("get_providers (5 objects) over stdio ({calls} calls): median {} (p95 {}); baseline kube-rs list in-process: median {} (p95 {}); ratio {:.2}", ms(m), ms(m95), ms(d), ms(d95), m.as_secs_f64() / d.as_secs_f64());
     let pid = s.child.id().unwrap();
-    println!("RSS of the stdio server after {} tool calls and 400 other requests: {} KiB", calls + 5, rss_kib(pid));
+    println!(
+        "RSS of the stdio server after {} tool calls and 400 other requests: {} KiB",
+        calls + 5,
+        rss_kib(pid)
+    );
 }
 
 /// A keep-alive HTTP/1.1 client connection.
@@ -180,7 +206,9 @@ impl Conn {
     async fn open(port: u16) -> Self {
         let s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         s.set_nodelay(true).unwrap();
-        Conn { r: BufReader::new(s) }
+        Conn {
+            r: BufReader::new(s),
+        }
     }
 
     async fn send(&mut self, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
@@ -206,7 +234,15 @@ impl Conn {
     }
 }
 
-async fn rps(port: u16, clients: usize, dur: Duration, method: &'static str, path: &'static str, headers: String, body: String) -> f64 {
+async fn rps(
+    port: u16,
+    clients: usize,
+    dur: Duration,
+    method: &'static str,
+    path: &'static str,
+    headers: String,
+    body: String,
+) -> f64 {
     let deadline = Instant::now() + dur;
     let mut tasks = Vec::new();
     for i in 0..clients {
@@ -219,7 +255,10 @@ async fn rps(port: u16, clients: usize, dur: Duration, method: &'static str, pat
                 let b = body.replace("\"@ID\"", &format!("{}", i as u64 * 1_000_000_000 + n));
                 let (st, resp) = c.send(method, path, &headers, &b).await;
                 assert_eq!(st, 200);
-                assert!(!resp.contains("\"isError\":true") && !resp.contains("\"error\""), "{resp}");
+                assert!(
+                    !resp.contains("\"isError\":true") && !resp.contains("\"error\""),
+                    "{resp}"
+                );
                 n += 1;
             }
             n
@@ -234,7 +273,14 @@ async fn rps(port: u16, clients: usize, dur: Duration, method: &'static str, pat
 
 async fn http(env: &HashMap<String, String>) {
     let mut child = Command::new(BIN)
-        .args(["mcp-server", "--sse", "--port", "0", "--max-sessions", "2000"])
+        .args([
+            "mcp-server",
+            "--sse",
+            "--port",
+            "0",
+            "--max-sessions",
+            "2000",
+        ])
         .env("KUBECONFIG", &env["KUBECONFIG"])
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -260,14 +306,43 @@ async fn http(env: &HashMap<String, String>) {
             break v.trim().to_owned();
         }
     };
-    let headers = format!("Content-Type: application/json\r\nAccept: application/json\r\nMcp-Session-Id: {sid}\r\n");
+    let headers = format!(
+        "Content-Type: application/json\r\nAccept: application/json\r\nMcp-Session-Id: {sid}\r\n"
+    );
     let list = json!({"jsonrpc": "2.0", "id": "@ID", "method": "tools/list"}).to_string();
     let get = json!({"jsonrpc": "2.0", "id": "@ID", "method": "tools/call", "params": {"name": "get_providers", "arguments": {"namespace": "bench"}}}).to_string();
     let dur = Duration::from_secs(3);
     for clients in [1, 16, 64] {
-        let base = rps(port, clients, dur, "GET", "/healthz", String::new(), String::new()).await;
-        let l = rps(port, clients, dur, "POST", "/mcp", headers.clone(), list.clone()).await;
-        let g = rps(port, clients, dur, "POST", "/mcp", headers.clone(), get.clone()).await;
+        let base = rps(
+            port,
+            clients,
+            dur,
+            "GET",
+            "/healthz",
+            String::new(),
+            String::new(),
+        )
+        .await;
+        let l = rps(
+            port,
+            clients,
+            dur,
+            "POST",
+            "/mcp",
+            headers.clone(),
+            list.clone(),
+        )
+        .await;
+        let g = rps(
+            port,
+            clients,
+            dur,
+            "POST",
+            "/mcp",
+            headers.clone(),
+            get.clone(),
+        )
+        .await;
         println!("Streamable HTTP, {clients:>2} clients: tools/list {l:.0} req/s, get_providers {g:.0} req/s; baseline GET /healthz {base:.0} req/s; ratios {:.2} and {:.2}", l / base, g / base);
     }
     let pid = child.id().unwrap();
@@ -275,7 +350,9 @@ async fn http(env: &HashMap<String, String>) {
     let mut streams = Vec::new();
     for _ in 0..1000 {
         let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        s.write_all(b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
+        s.write_all(b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
         let mut buf = [0u8; 512];
         let n = s.read(&mut buf).await.unwrap();
         assert!(String::from_utf8_lossy(&buf[..n]).contains("200"));
@@ -290,7 +367,12 @@ async fn http(env: &HashMap<String, String>) {
 #[tokio::main]
 async fn main() {
     let env = testenv();
-    println!("kubectl-mtv benchmarks (release build; {} cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "kubectl-mtv benchmarks (release build; {} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     spawn_to_initialize(&env["KUBECONFIG"]).await;
     stdio_calls(&env).await;
     http(&env).await;

@@ -341,6 +341,31 @@ async fn rbac_denial_is_a_clear_forbidden_error() {
 }
 
 #[tokio::test]
+async fn a_rejected_token_is_a_clear_unauthorized_error() {
+    let env = testenv();
+    let ca = env.ca.to_str().unwrap();
+    let mut c = StdioClient::spawn(
+        &[
+            "mcp-server",
+            "--server",
+            &env.server,
+            "--certificate-authority",
+            ca,
+            "--token",
+            "not-a-valid-token",
+        ],
+        &[],
+    )
+    .await;
+    c.initialize().await;
+    let err = c
+        .call_err("get_plans", json!({"namespace": "default"}))
+        .await;
+    assert!(err.contains("Unauthorized (401)"), "{err}");
+    assert!(!err.contains("not-a-valid-token"));
+}
+
+#[tokio::test]
 async fn unreachable_api_server_is_a_clear_error_and_startup_needs_no_cluster() {
     // Port 9 (discard) on loopback: nothing listens, so connections are refused.
     let mut c = StdioClient::spawn(

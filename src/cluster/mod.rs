@@ -281,3 +281,80 @@ async fn load_base(flags: &KubeFlags) -> Result<Config, String> {
     tune(&mut config);
     Ok(config)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(token: &str, server: &str) -> Identity {
+        Identity {
+            token: Some(SecretString::from(token.to_owned())),
+            server: Some(server.into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn clients_are_cached_per_identity_and_bounded() {
+        let access = ClusterAccess::new(AccessOptions::default());
+        let a = access
+            .connect(&id("a", "http://127.0.0.1:1"))
+            .await
+            .ok()
+            .unwrap();
+        access
+            .connect(&id("a", "http://127.0.0.1:1"))
+            .await
+            .ok()
+            .unwrap();
+        assert_eq!(access.cached_clients(), 1, "same identity, same client");
+        access
+            .connect(&id("b", "http://127.0.0.1:1"))
+            .await
+            .ok()
+            .unwrap();
+        assert_eq!(access.cached_clients(), 2);
+        for i in 0..100 {
+            access
+                .connect(&id(&format!("t{i}"), "http://127.0.0.1:1"))
+                .await
+                .ok()
+                .unwrap();
+        }
+        assert_eq!(access.cached_clients(), MAX_CLIENTS);
+        assert_eq!(a.server, "http://127.0.0.1:1");
+    }
+
+    #[tokio::test]
+    async fn header_server_rules() {
+        let access = ClusterAccess::new(AccessOptions {
+            allowed_servers: vec!["https://k8s.example:6443/".into()],
+            ..Default::default()
+        });
+        let no_token = Identity {
+            token: None,
+            server: Some("https://k8s.example:6443".into()),
+        };
+        let e = access.connect(&no_token).await.err().unwrap();
+        assert!(
+            e.message.contains("without an Authorization: Bearer token"),
+            "{e}"
+        );
+        let e = access
+            .connect(&id("t", "https://other.example"))
+            .await
+            .err()
+            .unwrap();
+        assert!(e.message.contains("--allowed-servers"), "{e}");
+        access
+            .connect(&id("t", "https://K8S.example:6443"))
+            .await
+            .ok()
+            .unwrap();
+        let e = ClusterAccess::new(AccessOptions::default())
+            .connect(&id("t", "ftp://x"))
+            .await
+            .err()
+            .unwrap();
+        assert!(e.message.contains("http(s) URL"), "{e}");
+    }
+}
