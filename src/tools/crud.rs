@@ -50,6 +50,29 @@ impl Target<'_> {
         ToolOutput::error(f.message)
     }
 
+    /// The result of a create or patch: what was written, or why not.
+    fn written(
+        &self,
+        past: &str,
+        name: &str,
+        dry_run: bool,
+        result: Result<DynamicObject, kube::Error>,
+    ) -> ToolOutput {
+        match result {
+            Ok(obj) => {
+                let v = to_value(&obj);
+                let text = format!(
+                    "{past} {}{}.\n{}",
+                    self.label(name),
+                    dry_run_note(dry_run),
+                    render(&v, false)
+                );
+                ToolOutput::ok(text, Some(v))
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
     /// "Plan ns/name" for messages.
     fn label(&self, name: &str) -> String {
         match &self.namespace {
@@ -215,19 +238,8 @@ pub async fn create(r: &'static ResourceDef, a: CreateArgs, conn: &Connection) -
         dry_run,
         field_manager: Some(FIELD_MANAGER.into()),
     };
-    match t.api().create(&pp, &obj).await {
-        Ok(created) => {
-            let v = to_value(&created);
-            let text = format!(
-                "Created {}{}.\n{}",
-                t.label(&a.name),
-                dry_run_note(dry_run),
-                render(&v, false)
-            );
-            ToolOutput::ok(text, Some(v))
-        }
-        Err(e) => t.fail(&e),
-    }
+    let result = t.api().create(&pp, &obj).await;
+    t.written("Created", &a.name, dry_run, result)
 }
 
 /// What a patch argument asks for.
@@ -308,19 +320,7 @@ pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> 
         PatchKind::Merge(v) => t.api().patch(&a.name, &pp, &Patch::Merge(v)).await,
         PatchKind::Json(p) => t.api().patch(&a.name, &pp, &Patch::Json::<()>(p)).await,
     };
-    match result {
-        Ok(obj) => {
-            let v = to_value(&obj);
-            let text = format!(
-                "Patched {}{}.\n{}",
-                t.label(&a.name),
-                dry_run_note(dry_run),
-                render(&v, false)
-            );
-            ToolOutput::ok(text, Some(v))
-        }
-        Err(e) => t.fail(&e),
-    }
+    t.written("Patched", &a.name, dry_run, result)
 }
 
 pub async fn delete(r: &'static ResourceDef, a: DeleteArgs, conn: &Connection) -> ToolOutput {
