@@ -341,6 +341,27 @@ async fn rbac_denial_is_a_clear_forbidden_error() {
 }
 
 #[tokio::test]
+async fn a_bad_kubeconfig_or_context_is_a_clear_error() {
+    let kc = testenv().kubeconfig.to_str().unwrap().to_owned();
+    let mut c =
+        StdioClient::spawn(&["--context", "nope", "mcp-server"], &[("KUBECONFIG", &kc)]).await;
+    c.initialize().await;
+    let err = c.call_err("get_plans", json!({})).await;
+    assert!(err.contains("context \"nope\""), "{err}");
+    let mut c = StdioClient::spawn(
+        &["--kubeconfig", "/nonexistent/kubeconfig", "mcp-server"],
+        &[],
+    )
+    .await;
+    c.initialize().await;
+    let err = c.call_err("get_plans", json!({})).await;
+    assert!(
+        err.contains("cannot read kubeconfig /nonexistent/kubeconfig"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn a_rejected_token_is_a_clear_unauthorized_error() {
     let env = testenv();
     let ca = env.ca.to_str().unwrap();

@@ -247,7 +247,13 @@ async fn load_base(flags: &KubeFlags) -> Result<Config, String> {
                     errors::error_chain(&ierr)
                 )
             }),
-            Err(kerr) => Err(format!("kubeconfig: {}", errors::error_chain(&kerr))),
+            Err(kerr) => {
+                return Err(format!(
+                    "kubeconfig context \"{}\" cannot be used: {}. List contexts with: kubectl config get-contexts",
+                    flags.context.as_deref().unwrap_or_default(),
+                    errors::error_chain(&kerr)
+                ))
+            }
         },
     };
     let mut config = match (loaded, &flags.server) {
