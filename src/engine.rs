@@ -17,7 +17,7 @@ use tokio::task::AbortHandle;
 
 use crate::cluster::{AccessOptions, ClusterAccess, Identity};
 use crate::protocol::jsonrpc::{self, RpcError, INTERNAL_ERROR, INVALID_REQUEST};
-use crate::protocol::{Action, LogLevel, Message, ServerInfo, Session, ToolCatalog};
+use crate::protocol::{Action, Incoming, LogLevel, Message, ServerInfo, Session, ToolCatalog};
 use crate::tools::{self, CallContext, Registry};
 
 /// Messages the server sends on its own (progress, logs) go here.
@@ -107,6 +107,76 @@ impl Engine {
                 instructions: Some(INSTRUCTIONS.into()),
             },
         }
+    }
+
+    /// Accepts one message or a batch of `session`.
+    pub fn accept_incoming(
+        self: &Arc<Self>,
+        session: &Arc<SessionState>,
+        incoming: Incoming,
+        identity: Identity,
+        notify: Notifier,
+    ) -> Outcome {
+        match incoming {
+            Incoming::One(msg) => self.accept(session, msg, identity, notify),
+            Incoming::Batch(items) => self.accept_batch(session, items, identity, notify),
+        }
+    }
+
+    /// A JSON-RPC batch: allowed after `initialize` with protocol version
+    /// 2025-03-26 or 2024-11-05 (later versions removed batching). Replies
+    /// come back together, as one array, once every call has finished.
+    fn accept_batch(
+        self: &Arc<Self>,
+        session: &Arc<SessionState>,
+        items: Vec<Result<Message, jsonrpc::Rejected>>,
+        identity: Identity,
+        notify: Notifier,
+    ) -> Outcome {
+        let version = session.version();
+        if !matches!(version.as_deref(), Some("2025-03-26") | Some("2024-11-05")) {
+            let why = match version {
+                None => {
+                    "Invalid Request: a batch cannot come before (or carry) initialize".to_owned()
+                }
+                Some(v) => format!(
+                    "Invalid Request: JSON-RPC batches are not part of protocol version {v}"
+                ),
+            };
+            return Outcome::Reply(jsonrpc::error_response(
+                None,
+                &RpcError::new(INVALID_REQUEST, why),
+            ));
+        }
+        let mut ready = Vec::new();
+        let mut pending = Vec::new();
+        for item in items {
+            match item {
+                Err(rejected) => ready.push(rejected.response()),
+                Ok(msg) => match self.accept(session, msg, identity.clone(), notify.clone()) {
+                    Outcome::Reply(v) => ready.push(v),
+                    Outcome::Nothing => {}
+                    Outcome::Pending(p) => pending.push(p),
+                },
+            }
+        }
+        if pending.is_empty() {
+            return if ready.is_empty() {
+                Outcome::Nothing
+            } else {
+                Outcome::Reply(Value::Array(ready))
+            };
+        }
+        Outcome::Pending(Box::pin(async move {
+            for v in futures::future::join_all(pending)
+                .await
+                .into_iter()
+                .flatten()
+            {
+                ready.push(v);
+            }
+            (!ready.is_empty()).then_some(Value::Array(ready))
+        }))
     }
 
     /// Accepts one message of `session`. `identity` is who this message acts

@@ -85,6 +85,26 @@ async fn streamable_http_session_rules() {
     assert_eq!(r.status, 404, "a deleted session is gone");
     let r = request(s.port, "GET", "/nowhere", &[], "").await;
     assert_eq!(r.status, 404);
+    // A 2025-03-26 session takes JSON-RPC batches and answers with one array.
+    let body = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}});
+    let r = request(s.port, "POST", "/mcp", &ct, &body.to_string()).await;
+    let old = r.header("mcp-session-id").unwrap().to_owned();
+    let batch = json!([{"jsonrpc": "2.0", "id": 1, "method": "ping"}, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "explain_resource", "arguments": {"kind": "Plan", "path": "spec.type"}}}]);
+    let r = request(
+        s.port,
+        "POST",
+        "/mcp",
+        &[
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json"),
+            ("Mcp-Session-Id", &old),
+        ],
+        &batch.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "{v}");
 }
 
 #[tokio::test]

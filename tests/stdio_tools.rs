@@ -626,3 +626,51 @@ async fn read_only_serves_only_read_tools() {
         .await;
     assert_eq!(r["error"]["code"], -32602);
 }
+
+#[tokio::test]
+async fn batches_follow_the_negotiated_protocol_version() {
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": "a", "method": "ping"},
+        {"jsonrpc": "2.0", "id": "b", "method": "tools/call", "params": {"name": "explain_resource", "arguments": {"kind": "Hook"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": "c", "method": "nope"}
+    ])
+    .to_string();
+    // Before initialize: refused.
+    let mut c = StdioClient::spawn(&["mcp-server"], &[]).await;
+    c.send_raw(&batch).await;
+    let r = tokio::time::timeout(Duration::from_secs(5), c.notifications.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r["error"]["code"], -32600, "{r}");
+    // 2025-03-26 has batches: one array back, notifications have no entry.
+    let r = c.request("initialize", json!({"protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}})).await;
+    assert_eq!(r["result"]["protocolVersion"], "2025-03-26");
+    c.send_raw(&batch).await;
+    let r = tokio::time::timeout(Duration::from_secs(10), c.notifications.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let items = r.as_array().unwrap_or_else(|| panic!("an array: {r}"));
+    assert_eq!(items.len(), 3);
+    let by_id = |id: &str| items.iter().find(|i| i["id"] == id).unwrap().clone();
+    assert_eq!(by_id("a")["result"], json!({}));
+    assert_eq!(by_id("b")["result"]["isError"], false);
+    assert_eq!(by_id("c")["error"]["code"], -32601);
+    // 2025-06-18 removed them.
+    let mut c = StdioClient::spawn(&["mcp-server"], &[]).await;
+    c.initialize().await;
+    c.send_raw(&batch).await;
+    let r = tokio::time::timeout(Duration::from_secs(5), c.notifications.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2025-06-18"),
+        "{r}"
+    );
+}

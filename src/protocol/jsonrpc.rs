@@ -64,13 +64,36 @@ impl Rejected {
     }
 }
 
-/// Parses one message from bytes.
-pub fn parse(bytes: &[u8]) -> Result<Message, Rejected> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| Rejected {
+/// One message, or a JSON-RPC batch (allowed by MCP up to 2025-03-26).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    One(Message),
+    /// Each element parsed on its own: a bad one does not spoil the others.
+    Batch(Vec<Result<Message, Rejected>>),
+}
+
+fn parse_json(bytes: &[u8]) -> Result<Value, Rejected> {
+    serde_json::from_slice(bytes).map_err(|e| Rejected {
         id: None,
         error: RpcError::new(PARSE_ERROR, format!("Parse error: {e}")),
-    })?;
-    from_value(value)
+    })
+}
+
+/// Parses one message from bytes (a batch is an invalid request here).
+pub fn parse(bytes: &[u8]) -> Result<Message, Rejected> {
+    from_value(parse_json(bytes)?)
+}
+
+/// Parses one message or a batch from bytes.
+pub fn parse_incoming(bytes: &[u8]) -> Result<Incoming, Rejected> {
+    match parse_json(bytes)? {
+        Value::Array(items) if items.is_empty() => Err(Rejected {
+            id: None,
+            error: RpcError::new(INVALID_REQUEST, "Invalid Request: empty batch"),
+        }),
+        Value::Array(items) => Ok(Incoming::Batch(items.into_iter().map(from_value).collect())),
+        other => from_value(other).map(Incoming::One),
+    }
 }
 
 /// Interprets a parsed JSON value as a message.
@@ -84,7 +107,7 @@ pub fn from_value(value: Value) -> Result<Message, Rejected> {
         Value::Array(_) => {
             return Err(invalid(
                 None,
-                "JSON-RPC batches are not supported; send one message at a time",
+                "a JSON-RPC batch is not allowed here; send one message at a time",
             ))
         }
         _ => return Err(invalid(None, "a message must be a JSON object")),
@@ -163,6 +186,30 @@ mod tests {
         assert!(matches!(m, Message::Notification { .. }));
         let m = parse(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap();
         assert_eq!(m, Message::Response { id: json!("a") });
+    }
+
+    #[test]
+    fn batches_parse_element_by_element() {
+        let b = parse_incoming(
+            br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}, 5, {"jsonrpc":"2.0","method":"x"}]"#,
+        )
+        .unwrap();
+        let Incoming::Batch(items) = b else {
+            panic!("a batch")
+        };
+        assert_eq!(items.len(), 3);
+        assert!(matches!(items[0], Ok(Message::Request { .. })));
+        assert_eq!(items[1].as_ref().unwrap_err().error.code, INVALID_REQUEST);
+        assert!(matches!(items[2], Ok(Message::Notification { .. })));
+        assert_eq!(
+            parse_incoming(b"[]").unwrap_err().error.code,
+            INVALID_REQUEST
+        );
+        assert!(matches!(
+            parse_incoming(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
+            Ok(Incoming::One(_))
+        ));
+        assert_eq!(parse_incoming(b"[").unwrap_err().error.code, PARSE_ERROR);
     }
 
     #[test]

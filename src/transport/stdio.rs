@@ -74,7 +74,7 @@ where
         if line.is_empty() {
             continue;
         }
-        let msg = match jsonrpc::parse(line) {
+        let msg = match jsonrpc::parse_incoming(line) {
             Ok(m) => m,
             Err(rejected) => {
                 tracing::debug!(code = rejected.error.code, "rejected a message");
@@ -82,7 +82,7 @@ where
                 continue;
             }
         };
-        match engine.accept(&session, msg, Identity::default(), tx.clone()) {
+        match engine.accept_incoming(&session, msg, Identity::default(), tx.clone()) {
             Outcome::Reply(v) => {
                 let _ = tx.send(v);
             }

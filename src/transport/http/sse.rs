@@ -89,7 +89,7 @@ pub fn post(
         );
     };
     let stream = session.stream.clone().expect("SSE sessions have a stream");
-    let msg = match jsonrpc::parse(bytes) {
+    let msg = match jsonrpc::parse_incoming(bytes) {
         Ok(m) => m,
         Err(rejected) => return body::json(StatusCode::BAD_REQUEST, &rejected.response()),
     };
@@ -98,7 +98,7 @@ pub fn post(
         .overridden_by(&Identity::from_headers(headers));
     match app
         .engine
-        .accept(&session.state, msg, identity, stream.clone())
+        .accept_incoming(&session.state, msg, identity, stream.clone())
     {
         Outcome::Reply(v) => {
             let _ = stream.send(v);

@@ -20,7 +20,7 @@ use super::sessions::{HttpSession, Kind};
 use super::App;
 use crate::cluster::Identity;
 use crate::engine::Outcome;
-use crate::protocol::jsonrpc::{self, Message, RpcError, INVALID_REQUEST};
+use crate::protocol::jsonrpc::{self, Incoming, Message, RpcError, INVALID_REQUEST};
 use crate::protocol::session::SUPPORTED_VERSIONS;
 
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -93,11 +93,12 @@ async fn post(
             "Not Acceptable: accept application/json and text/event-stream",
         );
     }
-    let msg = match jsonrpc::parse(bytes) {
+    let msg = match jsonrpc::parse_incoming(bytes) {
         Ok(m) => m,
         Err(rejected) => return body::json(StatusCode::BAD_REQUEST, &rejected.response()),
     };
-    let is_initialize = matches!(&msg, Message::Request { method, .. } if method == "initialize");
+    let is_initialize =
+        matches!(&msg, Incoming::One(Message::Request { method, .. }) if method == "initialize");
     let (id, session) = if is_initialize {
         let (s, _closed) = HttpSession::new(Kind::Streamable, Identity::default(), None);
         match app.sessions.insert(s) {
@@ -138,7 +139,9 @@ async fn post(
     };
     let identity = Identity::from_headers(headers);
     let (notify_tx, mut notify_rx) = mpsc::unbounded_channel::<Value>();
-    let outcome = app.engine.accept(&session.state, msg, identity, notify_tx);
+    let outcome = app
+        .engine
+        .accept_incoming(&session.state, msg, identity, notify_tx);
     let mut response = match outcome {
         Outcome::Reply(v) => {
             if is_initialize && v.get("error").is_some() {
