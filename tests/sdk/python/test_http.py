@@ -66,3 +66,18 @@ async def test_no_headers_uses_the_kubeconfig_identity(server, transport, namesp
         r = await s.call_tool("get_providers", {"namespace": namespace})
         assert not r.is_error, r.content[0].text
         assert r.structured_content["items"] == []
+
+
+@pytest.mark.parametrize("transport", ["sse", "streamable"])
+async def test_progress_notifications_reach_the_client(server, transport, testenv, namespace):
+    seen = []
+
+    async def on_progress(progress, total, message):
+        seen.append((progress, total, message))
+
+    async with connect(server, transport, testenv["KUBE_TESTENV_ADMIN_TOKEN"]) as s:
+        r = await s.call_tool("get_providers", {"namespace": namespace}, progress_callback=on_progress)
+        assert not r.is_error, r.content[0].text
+    assert seen, "no progress notification arrived"
+    assert seen[-1][0] == 1.0 and seen[-1][1] == 1.0
+    assert all(isinstance(m, str) and m for _, _, m in seen)
