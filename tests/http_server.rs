@@ -432,6 +432,42 @@ async fn foreign_origin_and_rebound_host_are_refused() {
     h.push(("Content-Type", "application/json"));
     let r = request(s.port, "POST", "/mcp", &h, &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}).to_string()).await;
     assert_eq!(r.status, 200);
+    // A browser app on a loopback origin gets CORS: a preflight, and the session header exposed.
+    let r = request(
+        s.port,
+        "OPTIONS",
+        "/mcp",
+        &[
+            ("Origin", "http://localhost:3000"),
+            ("Access-Control-Request-Method", "POST"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://localhost:3000")
+    );
+    assert!(r
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("Authorization"));
+    let r = request(s.port, "POST", "/mcp", &[("Origin", "http://localhost:3000"), ("Content-Type", "application/json")], &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}).to_string()).await;
+    assert_eq!(
+        r.header("access-control-expose-headers"),
+        Some("Mcp-Session-Id")
+    );
+    let r = request(
+        s.port,
+        "OPTIONS",
+        "/mcp",
+        &[("Origin", "https://evil.example")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert!(r.header("access-control-allow-origin").is_none());
     // DNS rebinding: a foreign name that resolves to loopback.
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut c = tokio::net::TcpStream::connect(("127.0.0.1", s.port))

@@ -178,6 +178,10 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
         tracing::debug!(method = %parts.method, path = parts.uri.path(), "refused: {why}");
         return body::text(StatusCode::FORBIDDEN, &format!("Forbidden: {why}"));
     }
+    let origin = parts.headers.get(http::header::ORIGIN).cloned();
+    if parts.method == Method::OPTIONS {
+        return with_cors(body::empty(StatusCode::NO_CONTENT), origin.as_ref(), true);
+    }
     let too_big = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -221,5 +225,42 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
         ),
     };
     tracing::debug!(method = %parts.method, path, status = response.status().as_u16(), "http");
+    with_cors(response, origin.as_ref(), false)
+}
+
+/// CORS for browser clients whose Origin passed the guard (loopback origins,
+/// or the server's own): they may send the MCP and identity headers and read
+/// `Mcp-Session-Id`.
+fn with_cors(
+    mut response: Response<Body>,
+    origin: Option<&http::HeaderValue>,
+    preflight: bool,
+) -> Response<Body> {
+    let Some(origin) = origin else {
+        return response;
+    };
+    let h = response.headers_mut();
+    h.insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    h.insert(http::header::VARY, http::HeaderValue::from_static("Origin"));
+    h.insert(
+        http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        http::HeaderValue::from_static("Mcp-Session-Id"),
+    );
+    if preflight {
+        h.insert(
+            http::header::ACCESS_CONTROL_ALLOW_METHODS,
+            http::HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
+        );
+        h.insert(
+            http::header::ACCESS_CONTROL_ALLOW_HEADERS,
+            http::HeaderValue::from_static(
+                "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, X-Kubernetes-Server, Last-Event-ID",
+            ),
+        );
+        h.insert(
+            http::header::ACCESS_CONTROL_MAX_AGE,
+            http::HeaderValue::from_static("600"),
+        );
+    }
     response
 }
