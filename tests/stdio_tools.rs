@@ -362,6 +362,21 @@ async fn a_bad_kubeconfig_or_context_is_a_clear_error() {
 }
 
 #[tokio::test]
+async fn a_kubeconfig_fixed_while_running_needs_no_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    let mut c = StdioClient::spawn(&["mcp-server"], &[("KUBECONFIG", kc.to_str().unwrap())]).await;
+    c.initialize().await;
+    let err = c
+        .call_err("get_providers", json!({"namespace": "default"}))
+        .await;
+    assert!(err.contains("kubeconfig"), "{err}");
+    std::fs::copy(&testenv().kubeconfig, &kc).unwrap();
+    c.call_ok("get_providers", json!({"namespace": "default"}))
+        .await;
+}
+
+#[tokio::test]
 async fn a_rejected_token_is_a_clear_unauthorized_error() {
     let env = testenv();
     let ca = env.ca.to_str().unwrap();

@@ -47,7 +47,9 @@ pub struct AccessOptions {
 /// Builds and caches kube-rs clients per identity.
 pub struct ClusterAccess {
     opts: AccessOptions,
-    base: tokio::sync::OnceCell<Result<Config, String>>,
+    /// The kubeconfig (or in-cluster) configuration, once it loaded; a failure
+    /// is not kept, so fixing the kubeconfig needs no restart.
+    base: tokio::sync::OnceCell<Config>,
     cache: Mutex<Cache>,
 }
 
@@ -118,11 +120,11 @@ impl ClusterAccess {
     }
 
     async fn base(&self) -> Result<Config, KubeFailure> {
-        let r = self
-            .base
-            .get_or_init(|| async { load_base(&self.opts.flags).await })
-            .await;
-        r.clone().map_err(KubeFailure::new)
+        self.base
+            .get_or_try_init(|| async { load_base(&self.opts.flags).await })
+            .await
+            .cloned()
+            .map_err(KubeFailure::new)
     }
 
     /// The configuration for one identity.
