@@ -338,6 +338,40 @@ async fn rbac_denial_is_a_clear_forbidden_error() {
         "{err}"
     );
     assert!(!err.contains(&testenv().limited_token));
+    // An object the admin made: the limited identity may not read, change or delete it.
+    let mut admin = StdioClient::admin(&[]).await;
+    admin
+        .call_ok(
+            "create_provider",
+            json!({"name": "mine", "namespace": ns, "spec": spec}),
+        )
+        .await;
+    for (tool, args, verb) in [
+        (
+            "get_providers",
+            json!({"name": "mine", "namespace": ns}),
+            "get",
+        ),
+        (
+            "patch_provider",
+            json!({"name": "mine", "namespace": ns, "patch": {"metadata": {"labels": {"x": "y"}}}}),
+            "patch",
+        ),
+        (
+            "delete_provider",
+            json!({"name": "mine", "namespace": ns}),
+            "delete",
+        ),
+    ] {
+        let err = c.call_err(tool, args).await;
+        assert!(
+            err.contains("Forbidden (403)") && err.contains(verb),
+            "{tool}: {err}"
+        );
+    }
+    admin
+        .call_ok("get_providers", json!({"name": "mine", "namespace": ns}))
+        .await;
 }
 
 #[tokio::test]
