@@ -109,9 +109,10 @@ async fn spec_patches_are_validated_and_applied() {
     let ns = fresh_namespace("specpatch").await;
     let mut c = StdioClient::admin(&[]).await;
     let p = fixture("providers");
+    // A spec sent as a JSON string (a common model mistake) is accepted.
     c.call_ok(
         "create_provider",
-        json!({"name": "vc", "namespace": ns, "spec": p["spec"]}),
+        json!({"name": "vc", "namespace": ns, "spec": p["spec"].to_string()}),
     )
     .await;
     let out = c

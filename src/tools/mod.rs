@@ -34,7 +34,7 @@ pub struct CallContext<'a> {
 /// Runs one tool call. Every failure is a tool result with `isError`.
 pub async fn execute(tool: &Tool, arguments: Value, ctx: &CallContext<'_>) -> ToolOutput {
     let mut arguments = arguments;
-    coerce_bools(&mut arguments, &tool.definition["inputSchema"]);
+    coerce_arguments(&mut arguments, &tool.definition["inputSchema"]);
     match tool.kind {
         ToolKind::Explain => match parse_args(tool.name, arguments) {
             Ok(a) => explain::run(a),
@@ -88,8 +88,9 @@ fn parse_args<T: DeserializeOwned>(tool: &str, arguments: Value) -> Result<T, To
     })
 }
 
-/// Small models often send "true"/"false" as strings: accept them for boolean arguments.
-fn coerce_bools(arguments: &mut Value, schema: &Value) {
+/// Small models often send "true"/"false" for booleans, and an object (a spec,
+/// a patch) as a JSON string: accept both where the schema says so.
+fn coerce_arguments(arguments: &mut Value, schema: &Value) {
     let (Some(args), Some(props)) = (
         arguments.as_object_mut(),
         schema.get("properties").and_then(Value::as_object),
@@ -97,11 +98,26 @@ fn coerce_bools(arguments: &mut Value, schema: &Value) {
         return;
     };
     for (k, v) in args.iter_mut() {
-        if props.get(k).and_then(|p| p.get("type")) == Some(&Value::from("boolean")) {
-            match v.as_str().map(str::to_ascii_lowercase).as_deref() {
-                Some("true") => *v = Value::Bool(true),
-                Some("false") => *v = Value::Bool(false),
+        let Some(text) = v.as_str() else { continue };
+        let wants = |t: &str| {
+            props.get(k).and_then(|p| p.get("type")).is_some_and(|ty| {
+                ty == t || ty.as_array().is_some_and(|a| a.iter().any(|x| x == t))
+            })
+        };
+        if wants("boolean") {
+            match text.to_ascii_lowercase().as_str() {
+                "true" => *v = Value::Bool(true),
+                "false" => *v = Value::Bool(false),
                 _ => {}
+            }
+        } else if wants("object") || wants("array") {
+            if let Ok(parsed @ (Value::Object(_) | Value::Array(_))) =
+                serde_json::from_str::<Value>(text)
+            {
+                if (parsed.is_object() && wants("object")) || (parsed.is_array() && wants("array"))
+                {
+                    *v = parsed;
+                }
             }
         }
     }
@@ -136,12 +152,32 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn coerces_string_booleans_only_for_boolean_arguments() {
-        let schema =
-            json!({"properties": {"dry_run": {"type": "boolean"}, "name": {"type": "string"}}});
-        let mut a = json!({"dry_run": "True", "name": "true"});
-        coerce_bools(&mut a, &schema);
-        assert_eq!(a, json!({"dry_run": true, "name": "true"}));
+    fn coerces_string_booleans_and_json_strings_where_the_schema_wants_them() {
+        let schema = json!({"properties": {
+            "dry_run": {"type": "boolean"},
+            "name": {"type": "string"},
+            "spec": {"type": "object"},
+            "patch": {"type": ["object", "array"]},
+            "labels": {"type": "object"}
+        }});
+        let mut a = json!({
+            "dry_run": "True",
+            "name": "true",
+            "spec": "{\"type\": \"vsphere\"}",
+            "patch": "[{\"op\": \"remove\", \"path\": \"/spec/url\"}]",
+            "labels": "[1]"
+        });
+        coerce_arguments(&mut a, &schema);
+        assert_eq!(
+            a,
+            json!({
+                "dry_run": true,
+                "name": "true",
+                "spec": {"type": "vsphere"},
+                "patch": [{"op": "remove", "path": "/spec/url"}],
+                "labels": "[1]"
+            })
+        );
     }
 
     #[test]
