@@ -527,6 +527,24 @@ async fn limits_body_sessions_and_idle_expiry() {
 }
 
 #[tokio::test]
+async fn an_sse_session_lives_while_its_stream_is_connected() {
+    let s = HttpServer::start(&["--session-idle-timeout", "1"], &[]).await;
+    let mut st = SseStream::open(s.port, &[]).await;
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let ping = json!({"jsonrpc": "2.0", "id": 7, "method": "ping"}).to_string();
+    let r = request(
+        s.port,
+        "POST",
+        &st.endpoint,
+        &[("Content-Type", "application/json")],
+        &ping,
+    )
+    .await;
+    assert_eq!(r.status, 202, "an open stream keeps its session");
+    assert_eq!(st.next_message().await["id"], 7);
+}
+
+#[tokio::test]
 async fn a_client_that_disconnects_frees_its_session() {
     let s = HttpServer::start(&["--max-sessions", "1"], &[]).await;
     let st = SseStream::open(s.port, &[]).await;

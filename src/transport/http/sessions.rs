@@ -53,6 +53,12 @@ impl HttpSession {
         *self.last_seen.lock().expect("lock") = Instant::now();
     }
 
+    /// Whether an SSE event stream is still connected (its forwarder runs
+    /// until the client disconnects).
+    fn stream_open(&self) -> bool {
+        self.stream.as_ref().is_some_and(|s| !s.is_closed())
+    }
+
     fn idle_for(&self) -> Duration {
         self.last_seen.lock().expect("lock").elapsed()
     }
@@ -116,14 +122,18 @@ impl Sessions {
         }
     }
 
-    /// Ends sessions idle for longer than the limit; returns how many.
+    /// Ends sessions idle for longer than the limit; returns how many. An SSE
+    /// session lives as long as its stream is connected: a disconnect (seen
+    /// at the latest by the next keepalive) ends it instead.
     pub fn sweep(&self) -> usize {
         let expired: Vec<String> = self
             .map
             .lock()
             .expect("lock")
             .iter()
-            .filter(|(_, s)| s.idle_for() > self.idle && s.state.inflight() == 0)
+            .filter(|(_, s)| {
+                s.idle_for() > self.idle && s.state.inflight() == 0 && !s.stream_open()
+            })
             .map(|(k, _)| k.clone())
             .collect();
         for id in &expired {
