@@ -129,16 +129,13 @@ impl ClusterAccess {
 
     /// The configuration for one identity.
     async fn config_for(&self, id: &Identity) -> Result<Config, KubeFailure> {
-        let flags = &self.opts.flags;
         if let Some(server) = &id.server {
             return self.header_server_config(server, id).await;
         }
+        // load_base already applied --insecure-skip-tls-verify and the other flags.
         let mut config = self.base().await?;
         if let Some(token) = &id.token {
             config.auth_info = token_only(token.clone());
-        }
-        if flags.insecure_skip_tls_verify {
-            config.accept_invalid_certs = true;
         }
         Ok(config)
     }
@@ -258,24 +255,26 @@ async fn load_base(flags: &KubeFlags) -> Result<Config, String> {
             }
         },
     };
-    let mut config = match (loaded, &flags.server) {
+    let server: Option<http::Uri> = flags
+        .server
+        .as_deref()
+        .map(|s| {
+            s.parse()
+                .map_err(|_| format!("--server is not a valid URL: {s}"))
+        })
+        .transpose()?;
+    let mut config = match (loaded, &server) {
         (Ok(c), _) => c,
         // --server alone is enough to start (with --token, or anonymous).
-        (Err(_), Some(server)) => Config::new(
-            server
-                .parse()
-                .map_err(|_| format!("--server is not a valid URL: {server}"))?,
-        ),
+        (Err(_), Some(url)) => Config::new(url.clone()),
         (Err(e), None) => {
             return Err(format!(
                 "No Kubernetes configuration: {e}. Set KUBECONFIG, pass --kubeconfig, or --server and --token."
             ))
         }
     };
-    if let Some(server) = &flags.server {
-        config.cluster_url = server
-            .parse()
-            .map_err(|_| format!("--server is not a valid URL: {server}"))?;
+    if let Some(url) = server {
+        config.cluster_url = url;
     }
     if let Some(token) = &flags.token {
         config.auth_info = token_only(SecretString::from(token.expose().to_owned()));
