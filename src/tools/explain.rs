@@ -23,12 +23,7 @@ pub fn run(args: ExplainArgs) -> ToolOutput {
     for raw in path.split('.').filter(|s| !s.is_empty()) {
         let seg = raw.split('[').next().unwrap_or(raw);
         // Arrays are entered implicitly, as kubectl explain does.
-        while node.get("type").and_then(Value::as_str) == Some("array") {
-            match node.get("items") {
-                Some(items) => node = items,
-                None => break,
-            }
-        }
+        node = elements(node);
         match node.pointer(&format!(
             "/properties/{}",
             seg.replace('~', "~0").replace('/', "~1")
@@ -65,13 +60,7 @@ pub fn run(args: ExplainArgs) -> ToolOutput {
     if let Some(d) = node.get("description").and_then(Value::as_str) {
         text.push_str(&format!("\nDESCRIPTION:\n  {}\n", d.replace('\n', "\n  ")));
     }
-    let mut shown = node;
-    while shown.get("type").and_then(Value::as_str) == Some("array") {
-        match shown.get("items") {
-            Some(i) => shown = i,
-            None => break,
-        }
-    }
+    let shown = elements(node);
     if let Some(props) = shown.get("properties").and_then(Value::as_object) {
         let required: Vec<&str> = shown
             .get("required")
@@ -106,6 +95,17 @@ pub fn run(args: ExplainArgs) -> ToolOutput {
             "schema": node,
         })),
     )
+}
+
+/// The schema of the elements of an array (of arrays …), or `node` itself.
+fn elements(mut node: &Value) -> &Value {
+    while node.get("type").and_then(Value::as_str) == Some("array") {
+        match node.get("items") {
+            Some(items) => node = items,
+            None => break,
+        }
+    }
+    node
 }
 
 fn field_names(node: &Value) -> Vec<String> {
