@@ -36,6 +36,29 @@ pub enum Outcome {
     Pending(PendingReply),
 }
 
+impl Outcome {
+    /// Delivers the reply to `out`: a ready one now; for a running call,
+    /// returns the future that sends its reply when it finishes (and nothing
+    /// if it was cancelled), for the transport to run.
+    pub fn deliver(self, out: &Notifier) -> Option<impl Future<Output = ()> + Send + 'static> {
+        match self {
+            Outcome::Reply(v) => {
+                let _ = out.send(v);
+                None
+            }
+            Outcome::Nothing => None,
+            Outcome::Pending(fut) => {
+                let out = out.clone();
+                Some(async move {
+                    if let Some(v) = fut.await {
+                        let _ = out.send(v);
+                    }
+                })
+            }
+        }
+    }
+}
+
 /// Shared by every session of one server process.
 pub struct Engine {
     pub registry: Registry,

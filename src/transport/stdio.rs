@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 use tokio::sync::mpsc;
 
 use crate::cluster::Identity;
-use crate::engine::{Engine, Outcome, SessionState};
+use crate::engine::{Engine, SessionState};
 use crate::protocol::jsonrpc;
 
 /// How long calls still running at end of input may finish.
@@ -82,19 +82,9 @@ where
                 continue;
             }
         };
-        match engine.accept_incoming(&session, msg, Identity::default(), tx.clone()) {
-            Outcome::Reply(v) => {
-                let _ = tx.send(v);
-            }
-            Outcome::Nothing => {}
-            Outcome::Pending(fut) => {
-                let tx = tx.clone();
-                tasks.spawn(async move {
-                    if let Some(v) = fut.await {
-                        let _ = tx.send(v);
-                    }
-                });
-            }
+        let outcome = engine.accept_incoming(&session, msg, Identity::default(), tx.clone());
+        if let Some(reply) = outcome.deliver(&tx) {
+            tasks.spawn(reply);
         }
         while tasks.try_join_next().is_some() {}
     }

@@ -18,7 +18,6 @@ use super::body::{self, Body};
 use super::sessions::{HttpSession, Kind};
 use super::App;
 use crate::cluster::Identity;
-use crate::engine::Outcome;
 use crate::protocol::jsonrpc;
 
 const KEEPALIVE: Duration = Duration::from_secs(15);
@@ -96,21 +95,11 @@ pub fn post(
     let identity = session
         .identity
         .overridden_by(&Identity::from_headers(headers));
-    match app
+    let outcome = app
         .engine
-        .accept_incoming(&session.state, msg, identity, stream.clone())
-    {
-        Outcome::Reply(v) => {
-            let _ = stream.send(v);
-        }
-        Outcome::Nothing => {}
-        Outcome::Pending(fut) => {
-            tokio::spawn(async move {
-                if let Some(v) = fut.await {
-                    let _ = stream.send(v);
-                }
-            });
-        }
+        .accept_incoming(&session.state, msg, identity, stream.clone());
+    if let Some(reply) = outcome.deliver(&stream) {
+        tokio::spawn(reply);
     }
     body::text(StatusCode::ACCEPTED, "Accepted")
 }
