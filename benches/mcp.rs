@@ -313,6 +313,18 @@ async fn http(env: &HashMap<String, String>) {
     let get = json!({"jsonrpc": "2.0", "id": "@ID", "method": "tools/call", "params": {"name": "get_providers", "arguments": {"namespace": "bench"}}}).to_string();
     let dur = Duration::from_secs(3);
     for clients in [1, 16, 64] {
+        // The same clients post an MCP request on /mcp, or GET the trivial /healthz.
+        let mcp = |body: &String| {
+            rps(
+                port,
+                clients,
+                dur,
+                "POST",
+                "/mcp",
+                headers.clone(),
+                body.clone(),
+            )
+        };
         let base = rps(
             port,
             clients,
@@ -323,26 +335,8 @@ async fn http(env: &HashMap<String, String>) {
             String::new(),
         )
         .await;
-        let l = rps(
-            port,
-            clients,
-            dur,
-            "POST",
-            "/mcp",
-            headers.clone(),
-            list.clone(),
-        )
-        .await;
-        let g = rps(
-            port,
-            clients,
-            dur,
-            "POST",
-            "/mcp",
-            headers.clone(),
-            get.clone(),
-        )
-        .await;
+        let l = mcp(&list).await;
+        let g = mcp(&get).await;
         println!("Streamable HTTP, {clients:>2} clients: tools/list {l:.0} req/s, get_providers {g:.0} req/s; baseline GET /healthz {base:.0} req/s; ratios {:.2} and {:.2}", l / base, g / base);
     }
     let pid = child.id().unwrap();
