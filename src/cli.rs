@@ -92,6 +92,12 @@ pub struct ServerArgs {
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Seconds the API server keeps one watch request open before watch tools resume with a new one.
+    #[arg(long, default_value_t = 290, value_name = "SECONDS")]
+    pub watch_server_timeout: u64,
+    /// Seconds to wait for a node's kubelet when reading pod logs.
+    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
+    pub kubelet_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]

@@ -7,20 +7,21 @@ use clap::Parser;
 use kubectl_mtv::cli::{Cli, Command, ServerArgs, VersionFormat};
 use kubectl_mtv::cluster::AccessOptions;
 use kubectl_mtv::engine::Engine;
-use kubectl_mtv::tools::Registry;
+use kubectl_mtv::tools::{Registry, ToolSettings};
 use kubectl_mtv::{logging, transport};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Tools(args) => {
-            let reg = Registry::new(args.read_only);
+            let reg = Registry::standard(args.read_only);
             if args.json {
                 println!("{}", serde_json::to_string(&reg.list_json()).expect("JSON"));
             } else {
                 for t in reg.tools() {
-                    let d = t.definition["description"].as_str().unwrap_or_default();
-                    println!("{:<36} {}", t.name, d);
+                    let d = t.definition();
+                    let text = d.json()["description"].as_str().unwrap_or_default();
+                    println!("{:<36} {}", d.name(), text);
                 }
             }
             ExitCode::SUCCESS
@@ -56,7 +57,15 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: ServerArgs, access: AccessOptions) -> anyhow::Result<()> {
-    let engine = Arc::new(Engine::new(args.read_only, access));
+    let settings = ToolSettings {
+        watch_server_timeout: std::time::Duration::from_secs(args.watch_server_timeout.max(1)),
+        kubelet_timeout: std::time::Duration::from_secs(args.kubelet_timeout.max(1)),
+    };
+    let engine = Arc::new(Engine::new(
+        Registry::standard(args.read_only),
+        access,
+        settings,
+    ));
     if args.sse {
         let opts = transport::http::HttpOptions {
             host: args.host,

@@ -14,7 +14,7 @@ const BUDGET: usize = 64 * 1024;
 
 #[test]
 fn tools_list_matches_the_committed_snapshot() {
-    let actual = Registry::new(false).list_json();
+    let actual = Registry::standard(false).list_json();
     let pretty = serde_json::to_string_pretty(&actual).unwrap() + "\n";
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(SNAPSHOT, &pretty).unwrap();
@@ -30,11 +30,11 @@ fn tools_list_matches_the_committed_snapshot() {
 }
 
 #[test]
-fn catalogue_has_four_tools_per_crd_plus_explain_within_budget() {
-    let reg = Registry::new(false);
+fn catalogue_has_four_tools_per_crd_explain_and_the_workflows_within_budget() {
+    let reg = Registry::standard(false);
     let json = serde_json::to_string(&reg.list_json()).unwrap();
     assert_eq!(resources().len(), 14);
-    assert_eq!(reg.tools().len(), 4 * 14 + 1);
+    assert_eq!(reg.tools().len(), 4 * 14 + 1 + WORKFLOW_TOOLS.len());
     assert!(
         json.len() <= BUDGET,
         "tools/list is {} bytes, over {BUDGET}",
@@ -48,7 +48,7 @@ fn catalogue_has_four_tools_per_crd_plus_explain_within_budget() {
             format!("delete_{}", r.singular),
         ] {
             let t = reg.find(&name).unwrap_or_else(|| panic!("{name} missing"));
-            let d = &t.definition;
+            let d = t.definition().json();
             assert!(
                 d["title"].is_string() && d["description"].as_str().unwrap().contains(r.kind),
                 "{name}"
@@ -65,10 +65,26 @@ fn catalogue_has_four_tools_per_crd_plus_explain_within_budget() {
         "patch_storagemap",
         "delete_migration",
         "explain_resource",
-    ] {
+    ]
+    .into_iter()
+    .chain(WORKFLOW_TOOLS)
+    {
         assert!(reg.find(n).is_some(), "{n}");
     }
 }
+
+/// The hand-written Forklift workflow tools.
+const WORKFLOW_TOOLS: [&str; 9] = [
+    "describe_plan",
+    "watch_plan",
+    "start_plan",
+    "cutover_plan",
+    "cancel_plan",
+    "archive_plan",
+    "unarchive_plan",
+    "get_events",
+    "get_logs",
+];
 
 #[test]
 fn tools_json_command_prints_exactly_tools_list() {
@@ -78,13 +94,13 @@ fn tools_json_command_prints_exactly_tools_list() {
         .unwrap();
     assert!(out.status.success());
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(printed, Registry::new(false).list_json());
+    assert_eq!(printed, Registry::standard(false).list_json());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-mtv"))
         .arg("tools")
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.lines().count(), 57);
+    assert_eq!(text.lines().count(), 4 * 14 + 1 + WORKFLOW_TOOLS.len());
     assert!(text.lines().any(|l| l.starts_with("create_plan ")));
 }
 

@@ -661,11 +661,12 @@ async fn read_only_serves_only_read_tools() {
         .iter()
         .map(|t| t["name"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(names.len(), resources().len() + 1);
+    let workflow_reads = ["describe_plan", "watch_plan", "get_events", "get_logs"];
+    assert_eq!(names.len(), resources().len() + 1 + workflow_reads.len());
     assert!(
-        names
-            .iter()
-            .all(|n| n.starts_with("get_") || n == "explain_resource"),
+        names.iter().all(|n| n.starts_with("get_")
+            || n == "explain_resource"
+            || workflow_reads.contains(&n.as_str())),
         "{names:?}"
     );
     let r = c

@@ -19,14 +19,17 @@ pub enum Detail {
     Typed,
     /// Only the field names, listed in the description.
     Names,
+    /// Only how many fields there are (for specs too large to name).
+    Count,
 }
 
-const LEVELS: [Detail; 5] = [
+const LEVELS: [Detail; 6] = [
     Detail::Described(100),
     Detail::Described(60),
     Detail::Described(36),
     Detail::Typed,
     Detail::Names,
+    Detail::Count,
 ];
 
 /// Largest enum that is listed in a summary.
@@ -64,6 +67,15 @@ pub fn summary_at(spec: &Value, level: Detail) -> Value {
             out.insert(
                 "description".into(),
                 json!(format!("Top-level fields: {}. {hint}", names.join(", "))),
+            );
+        }
+        Detail::Count => {
+            out.insert(
+                "description".into(),
+                json!(format!(
+                    "{} top-level fields (list them with explain_resource path=spec).",
+                    names.len()
+                )),
             );
         }
         _ => {
@@ -160,8 +172,19 @@ mod tests {
         let (s, level) = spec_summary(&spec(), 180);
         assert!(serde_json::to_string(&s).unwrap().len() <= 180, "{s}");
         assert_ne!(level, Detail::Described(100));
-        let (s, level) = spec_summary(&spec(), 10);
+        let (s, level) = spec_summary(&spec(), 120);
         assert_eq!(level, Detail::Names);
         assert!(s["description"].as_str().unwrap().contains("a, b, c, d"));
+        let (s, level) = spec_summary(&spec(), 10);
+        assert_eq!(
+            level,
+            Detail::Count,
+            "too many names to list: only the count"
+        );
+        assert!(s["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("4 top-level fields"));
+        assert_eq!(s["required"], json!(["a"]));
     }
 }

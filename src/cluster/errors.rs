@@ -3,17 +3,12 @@
 /// Why a Kubernetes call failed, as text for a tool result. Never contains
 /// credentials: kube's errors carry none, and configuration errors are
 /// written here without the values involved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct KubeFailure {
     /// HTTP status from the API server, when it answered.
     pub code: Option<u16>,
     pub message: String,
-}
-
-impl std::fmt::Display for KubeFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
 }
 
 /// What the failed call was doing, for the message.

@@ -29,7 +29,11 @@ const MAX_CLIENTS: usize = 64;
 /// A client for one identity, with what a tool needs to know about it.
 #[derive(Clone)]
 pub struct Connection {
+    /// For ordinary calls: bounded read timeout.
     pub client: Client,
+    /// For watches: no read timeout (a quiet watch is not a dead one; the
+    /// API server ends each watch request after its `timeoutSeconds`).
+    pub watch_client: Client,
     /// The namespace calls use when the caller names none.
     pub default_namespace: String,
     /// The API server URL, for messages.
@@ -87,14 +91,19 @@ impl ClusterAccess {
             .trim_end_matches('/')
             .to_owned();
         let default_namespace = config.default_namespace.clone();
-        let client = Client::try_from(config).map_err(|e| {
-            KubeFailure::new(format!(
-                "Cannot build a Kubernetes client for {server}: {}",
-                errors::error_chain(&e)
-            ))
-        })?;
+        let build = |config: Config| {
+            Client::try_from(config).map_err(|e| {
+                KubeFailure::new(format!(
+                    "Cannot build a Kubernetes client for {server}: {}",
+                    errors::error_chain(&e)
+                ))
+            })
+        };
+        let mut watch_config = config.clone();
+        watch_config.read_timeout = None;
         let conn = Connection {
-            client,
+            client: build(config)?,
+            watch_client: build(watch_config)?,
             default_namespace,
             server,
         };

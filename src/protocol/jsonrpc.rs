@@ -1,5 +1,6 @@
 //! JSON-RPC 2.0 messages: parsing, responses, errors. No I/O.
 
+use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 pub const PARSE_ERROR: i64 = -32700;
@@ -59,8 +60,8 @@ pub struct Rejected {
 }
 
 impl Rejected {
-    pub fn response(&self) -> Value {
-        error_response(self.id.clone(), &self.error)
+    pub fn response(&self) -> Frame {
+        Frame::error(self.id.clone(), &self.error)
     }
 }
 
@@ -148,28 +149,112 @@ pub fn from_value(value: Value) -> Result<Message, Rejected> {
     }
 }
 
-/// A success response. (Built by hand: `json!` would deep-copy `result`.)
-pub fn response(id: &Id, result: Value) -> Value {
-    let mut m = Map::with_capacity(3);
-    m.insert("jsonrpc".into(), Value::from("2.0"));
-    m.insert("id".into(), id.clone());
-    m.insert("result".into(), result);
-    Value::Object(m)
+/// One outgoing JSON-RPC message, serialized once: transports write these
+/// bytes as they are (a line on stdio, a body or an SSE event over HTTP).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    bytes: Bytes,
+    is_error: bool,
 }
 
-/// An error response; `id` is null when the request id could not be read.
-pub fn error_response(id: Option<Id>, error: &RpcError) -> Value {
-    json!({"jsonrpc": "2.0", "id": id.unwrap_or(Value::Null), "error": error.to_value()})
-}
+impl Frame {
+    /// A success response.
+    pub fn response(id: &Id, result: &Value) -> Frame {
+        let result = serde_json::to_vec(result).expect("a JSON value serializes");
+        Frame::response_raw(id, &result)
+    }
 
-/// A notification.
-pub fn notification(method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "method": method, "params": params})
+    /// A success response around an already serialized `result` (must be JSON).
+    pub fn response_raw(id: &Id, result: &[u8]) -> Frame {
+        let id = serde_json::to_vec(id).expect("an id serializes");
+        let mut b = Vec::with_capacity(result.len() + id.len() + 40);
+        b.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+        b.extend_from_slice(&id);
+        b.extend_from_slice(br#","result":"#);
+        b.extend_from_slice(result);
+        b.push(b'}');
+        Frame {
+            bytes: b.into(),
+            is_error: false,
+        }
+    }
+
+    /// An error response; `id` is null when the request id could not be read.
+    pub fn error(id: Option<Id>, error: &RpcError) -> Frame {
+        let v =
+            json!({"jsonrpc": "2.0", "id": id.unwrap_or(Value::Null), "error": error.to_value()});
+        Frame {
+            bytes: serde_json::to_vec(&v).expect("JSON").into(),
+            is_error: true,
+        }
+    }
+
+    /// A notification.
+    pub fn notification(method: &str, params: &Value) -> Frame {
+        let v = json!({"jsonrpc": "2.0", "method": method, "params": params});
+        Frame {
+            bytes: serde_json::to_vec(&v).expect("JSON").into(),
+            is_error: false,
+        }
+    }
+
+    /// A JSON-RPC batch response: the frames as one array.
+    pub fn batch(frames: &[Frame]) -> Frame {
+        let mut b = Vec::with_capacity(frames.iter().map(|f| f.bytes.len() + 1).sum::<usize>() + 2);
+        b.push(b'[');
+        for (i, f) in frames.iter().enumerate() {
+            if i > 0 {
+                b.push(b',');
+            }
+            b.extend_from_slice(&f.bytes);
+        }
+        b.push(b']');
+        Frame {
+            bytes: b.into(),
+            is_error: false,
+        }
+    }
+
+    /// The serialized message (compact JSON: no newline inside).
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    pub fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+
+    /// Whether this is an error response.
+    pub fn is_error(&self) -> bool {
+        self.is_error
+    }
+
+    /// The message parsed back (for tests and diagnostics).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_slice(&self.bytes).expect("a frame is JSON")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frames_serialize_once_and_read_back() {
+        let f = Frame::response_raw(&json!("a"), br#"{"tools":[]}"#);
+        assert_eq!(
+            f.to_value(),
+            json!({"jsonrpc": "2.0", "id": "a", "result": {"tools": []}})
+        );
+        assert!(!f.is_error());
+        let e = Frame::error(Some(json!(3)), &RpcError::new(INVALID_PARAMS, "x"));
+        assert!(e.is_error());
+        let b = Frame::batch(&[f.clone(), e]);
+        assert_eq!(b.to_value()[1]["error"]["code"], INVALID_PARAMS);
+        assert!(!Frame::notification("n", &json!({"a": "b\nc"}))
+            .bytes()
+            .contains(&b'\n'));
+    }
 
     #[test]
     fn parses_requests_and_notifications() {
@@ -254,7 +339,7 @@ mod tests {
             let r = parse(input).unwrap_err();
             assert_eq!(r.error.code, *code, "{}", String::from_utf8_lossy(input));
             assert_eq!(&r.id, id, "{}", String::from_utf8_lossy(input));
-            let resp = r.response();
+            let resp = r.response().to_value();
             assert_eq!(resp["jsonrpc"], "2.0");
             assert_eq!(resp["error"]["code"], *code);
         }

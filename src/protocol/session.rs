@@ -6,7 +6,9 @@
 
 use serde_json::{json, Value};
 
-use super::jsonrpc::{self, Id, Message, RpcError, INVALID_REQUEST, METHOD_NOT_FOUND};
+use bytes::Bytes;
+
+use super::jsonrpc::{Frame, Id, Message, RpcError, INVALID_REQUEST, METHOD_NOT_FOUND};
 
 /// Protocol versions we speak, newest first.
 pub const SUPPORTED_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
@@ -72,7 +74,7 @@ impl LogLevel {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Send this JSON-RPC response now.
-    Reply(Value),
+    Reply(Frame),
     /// Nothing to send.
     Nothing,
     /// Run a tool; the transport replies when it finishes (unless cancelled).
@@ -88,8 +90,12 @@ pub enum Action {
 
 /// The tools a session can list and call.
 pub trait ToolCatalog {
-    /// Tool definitions in `tools/list` order.
-    fn definitions(&self) -> Vec<&Value>;
+    /// How many tools there are.
+    fn tool_count(&self) -> usize;
+    /// The serialized `tools/list` result (`{"tools":[…],"nextCursor"?}`) for
+    /// the tools `start..start + size`; the cursor is [`encode_cursor`] of the
+    /// next offset when tools remain.
+    fn page(&self, start: usize, size: usize) -> Bytes;
     /// Whether a tool of this name exists.
     fn has_tool(&self, name: &str) -> bool;
 }
@@ -103,9 +109,12 @@ pub struct Session {
     page_size: usize,
 }
 
+/// Tools per `tools/list` page unless a session says otherwise.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
 impl Default for Session {
     fn default() -> Self {
-        Self::new(100)
+        Self::new(DEFAULT_PAGE_SIZE)
     }
 }
 
@@ -130,6 +139,11 @@ impl Session {
         self.client_ready
     }
 
+    /// The lowest level the client asked to receive (`logging/setLevel`).
+    pub fn log_level(&self) -> Option<LogLevel> {
+        self.log_level
+    }
+
     /// Whether a log message at `level` should be sent to the client.
     /// Nothing is sent until the client asks with `logging/setLevel`.
     pub fn wants_log(&self, level: LogLevel) -> bool {
@@ -144,7 +158,7 @@ impl Session {
             Message::Request { id, method, params } => {
                 match self.request(&id, &method, params, info, tools) {
                     Ok(action) => action,
-                    Err(e) => Action::Reply(jsonrpc::error_response(Some(id), &e)),
+                    Err(e) => Action::Reply(Frame::error(Some(id), &e)),
                 }
             }
         }
@@ -180,7 +194,7 @@ impl Session {
             Some(Value::Object(o)) => Value::Object(o),
             Some(_) => return Err(RpcError::invalid_params("params must be an object")),
         };
-        let reply = |result: Value| Ok(Action::Reply(jsonrpc::response(id, result)));
+        let reply = |result: Value| Ok(Action::Reply(Frame::response(id, &result)));
         match method {
             "initialize" => reply(self.initialize(&params, info)?),
             "ping" => reply(json!({})),
@@ -188,7 +202,10 @@ impl Session {
                 INVALID_REQUEST,
                 format!("Server not initialized: send \"initialize\" before \"{method}\""),
             )),
-            "tools/list" => reply(self.list_tools(&params, tools)?),
+            "tools/list" => Ok(Action::Reply(Frame::response_raw(
+                id,
+                &self.list_tools(&params, tools)?,
+            ))),
             "tools/call" => {
                 let name = match params.get("name") {
                     Some(Value::String(n)) => n.clone(),
@@ -268,23 +285,16 @@ impl Session {
         Ok(result)
     }
 
-    fn list_tools(&self, params: &Value, tools: &dyn ToolCatalog) -> Result<Value, RpcError> {
-        let defs = tools.definitions();
+    fn list_tools(&self, params: &Value, tools: &dyn ToolCatalog) -> Result<Bytes, RpcError> {
+        let count = tools.tool_count();
         let start = match params.get("cursor") {
             None | Some(Value::Null) => 0,
             Some(Value::String(c)) => decode_cursor(c)
-                .filter(|&n| n < defs.len())
+                .filter(|&n| n < count)
                 .ok_or_else(|| RpcError::invalid_params(format!("Invalid cursor: {c}")))?,
             Some(_) => return Err(RpcError::invalid_params("cursor must be a string")),
         };
-        let end = (start + self.page_size).min(defs.len());
-        let page: Vec<Value> = defs[start..end].iter().map(|d| (*d).clone()).collect();
-        let mut result = serde_json::Map::new();
-        result.insert("tools".into(), Value::Array(page));
-        if end < defs.len() {
-            result.insert("nextCursor".into(), json!(encode_cursor(end)));
-        }
-        Ok(Value::Object(result))
+        Ok(tools.page(start, self.page_size))
     }
 }
 
@@ -293,7 +303,8 @@ fn is_known(method: &str) -> bool {
     matches!(method, "tools/list" | "tools/call" | "logging/setLevel")
 }
 
-fn encode_cursor(offset: usize) -> String {
+/// The `nextCursor` of a `tools/list` page that ends before `offset`.
+pub fn encode_cursor(offset: usize) -> String {
     format!("tools:{offset}")
 }
 
@@ -304,11 +315,20 @@ fn decode_cursor(c: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::jsonrpc;
 
     struct Tools(Vec<Value>);
     impl ToolCatalog for Tools {
-        fn definitions(&self) -> Vec<&Value> {
-            self.0.iter().collect()
+        fn tool_count(&self) -> usize {
+            self.0.len()
+        }
+        fn page(&self, start: usize, size: usize) -> Bytes {
+            let end = (start + size).min(self.0.len());
+            let mut v = json!({"tools": self.0[start..end]});
+            if end < self.0.len() {
+                v["nextCursor"] = json!(encode_cursor(end));
+            }
+            serde_json::to_vec(&v).unwrap().into()
         }
         fn has_tool(&self, name: &str) -> bool {
             self.0.iter().any(|t| t["name"] == name)
@@ -337,7 +357,7 @@ mod tests {
 
     fn reply(a: Action) -> Value {
         match a {
-            Action::Reply(v) => v,
+            Action::Reply(v) => v.to_value(),
             other => panic!("expected a reply, got {other:?}"),
         }
     }

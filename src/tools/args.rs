@@ -34,6 +34,10 @@ pub struct GetArgs {
     pub output: Option<OutputFormat>,
     /// Keep only these dotted fields, e.g. ["metadata.name","status.conditions"].
     pub fields: Option<Vec<String>>,
+    /// Watch instead: send each change as progress until timeout_seconds, then return them.
+    pub watch: Option<bool>,
+    /// Watch for this long (default 30, at most 1800).
+    pub timeout_seconds: Option<u64>,
 }
 
 /// create_<singular>.

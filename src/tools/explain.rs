@@ -1,21 +1,75 @@
 //! `explain_resource`: the schema of a resource or of one of its fields,
 //! like `kubectl explain`.
 
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
 use serde_json::{json, Value};
 
 use super::args::ExplainArgs;
 use super::output::ToolOutput;
+use super::schema::{self, Hints};
+use super::{parse_args, CallContext, Tool, ToolDefinition, ToolError, ToolResult, Toolset};
 use crate::catalogue::{find_resource, resources};
 use crate::tools::summary_type;
 
-pub fn run(args: ExplainArgs) -> ToolOutput {
+/// Name of the schema-explaining tool.
+pub const EXPLAIN: &str = "explain_resource";
+
+pub fn toolset() -> Toolset {
+    Toolset {
+        name: "explain",
+        tools: vec![Arc::new(Explain::new())],
+    }
+}
+
+/// `explain_resource`.
+pub struct Explain {
+    definition: ToolDefinition,
+}
+
+impl Explain {
+    pub fn new() -> Self {
+        let kinds: Vec<&str> = resources().iter().map(|r| r.kind).collect();
+        let json = schema::definition::<ExplainArgs>(
+            EXPLAIN,
+            "Explain resource",
+            &format!(
+                "Full schema of a Forklift resource or one of its fields, like kubectl explain. Kinds: {}.",
+                kinds.join(", ")
+            ),
+            Hints::READ,
+        );
+        Explain {
+            definition: ToolDefinition::new(json),
+        }
+    }
+}
+
+impl Default for Explain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Tool for Explain {
+    fn definition(&self) -> &ToolDefinition {
+        &self.definition
+    }
+
+    fn call<'a>(&'a self, _ctx: &'a CallContext, args: Value) -> BoxFuture<'a, ToolResult> {
+        Box::pin(async move { run(parse_args(EXPLAIN, args)?) })
+    }
+}
+
+pub fn run(args: ExplainArgs) -> ToolResult {
     let Some(r) = find_resource(&args.kind) else {
         let kinds: Vec<&str> = resources().iter().map(|r| r.kind).collect();
-        return ToolOutput::error(format!(
+        return Err(ToolError::invalid(format!(
             "Unknown kind \"{}\". Known kinds: {}.",
             args.kind,
             kinds.join(", ")
-        ));
+        )));
     };
     let path = args.path.unwrap_or_default();
     let mut node = r.schema();
@@ -44,7 +98,10 @@ pub fn run(args: ExplainArgs) -> ToolOutput {
                 } else {
                     format!("Fields of {here}: {}.", fields.join(", "))
                 };
-                return ToolOutput::error(format!("{} has no field \"{seg}\". {hint}", r.kind));
+                return Err(ToolError::invalid(format!(
+                    "{} has no field \"{seg}\". {hint}",
+                    r.kind
+                )));
             }
         }
     }
@@ -86,7 +143,7 @@ pub fn run(args: ExplainArgs) -> ToolOutput {
         "\nSCHEMA (JSON):\n{}\n",
         serde_json::to_string(node).unwrap_or_default()
     ));
-    ToolOutput::ok(
+    Ok(ToolOutput::ok(
         text,
         Some(json!({
             "kind": r.kind,
@@ -94,7 +151,7 @@ pub fn run(args: ExplainArgs) -> ToolOutput {
             "path": field,
             "schema": node,
         })),
-    )
+    ))
 }
 
 /// The schema of the elements of an array (of arrays …), or `node` itself.
@@ -143,6 +200,7 @@ mod tests {
             kind: kind.into(),
             path: path.map(str::to_owned),
         })
+        .unwrap_or_else(ToolError::into_output)
     }
 
     #[test]

@@ -1,96 +1,126 @@
-//! Tools: their arguments, the registry that lists them, and their execution.
+//! Tools: values behind the [`Tool`] trait, grouped in toolsets, served by the
+//! [`Registry`].
 //!
-//! - [`args`]: argument structs (schemars schemas, serde parsing);
-//! - [`registry`]: the `tools/list` catalogue;
-//! - [`validate`]: arguments against the full CRD schema;
-//! - [`crud`]: the generic get/create/patch/delete implementation;
-//! - [`explain`]: runs `explain_resource`;
-//! - [`output`]: results and rendering.
+//! - [`registry`]: toolsets → mutators (overlays) → filters, and `tools/list`
+//!   pages serialized once;
+//! - [`context`]: what a call runs with (identity, cluster, cancellation,
+//!   bounded progress, deadline); [`error`]: typed failures;
+//! - [`crud`]: the generated get/create/patch/delete tools (one generic
+//!   implementation over the generated tables), with `watch` on get;
+//! - [`explain`]: the `explain_resource` tool;
+//! - [`plan`]: Forklift plan workflows: watch, lifecycle, describe;
+//! - [`events`], [`logs`]: troubleshooting reads;
+//! - [`args`], [`schema`], [`validate`], [`output`], [`forklift`],
+//!   [`watching`]: shared pieces.
+//!
+//! Adding a tool is one module implementing [`Tool`] plus one line in its
+//! toolset; the engine never changes.
 
 pub mod args;
+pub mod context;
 pub mod crud;
+pub mod error;
+pub mod events;
 pub mod explain;
+pub mod forklift;
+pub mod logs;
 pub mod output;
+pub mod plan;
 pub mod registry;
+pub mod schema;
 pub mod validate;
+pub mod watching;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+pub use context::{CallContext, ProgressSink, ToolSettings};
+pub use error::{ToolError, ToolResult};
 pub use output::ToolOutput;
-pub use registry::{Registry, Tool, ToolKind};
+pub use registry::{Mutator, Overlay, Registry, RegistryBuilder, Toolset};
 
-use crate::catalogue::{resources, Verb};
-use crate::cluster::{ClusterAccess, Identity};
+/// How long an ordinary call may run before the engine gives up on it.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(150);
 
-/// What a tool call runs with.
-pub struct CallContext<'a> {
-    pub access: &'a ClusterAccess,
-    pub identity: &'a Identity,
-    /// Reports progress (0.0..=1.0) with a message; a no-op unless the client asked.
-    pub progress: &'a (dyn Fn(f64, &str) + Send + Sync),
+/// A tool's `tools/list` entry, with the facts the registry needs from it.
+#[derive(Debug, Clone)]
+pub struct ToolDefinition {
+    name: String,
+    json: Value,
 }
 
-/// Runs one tool call. Every failure is a tool result with `isError`.
-pub async fn execute(tool: &Tool, arguments: Value, ctx: &CallContext<'_>) -> ToolOutput {
-    let mut arguments = arguments;
-    coerce_arguments(&mut arguments, &tool.definition["inputSchema"]);
-    match tool.kind {
-        ToolKind::Explain => match parse_args(tool.name, arguments) {
-            Ok(a) => explain::run(a),
-            Err(e) => e,
-        },
-        ToolKind::Crud(def) => {
-            let r = &resources()[def.resource];
-            // Parse and check everything before connecting.
-            let call = match def.verb {
-                Verb::Get => parse_args(tool.name, arguments).map(Call::Get),
-                Verb::Create => parse_args(tool.name, arguments).and_then(|a: args::CreateArgs| {
-                    crud::check_create(r, &a).map(|_| Call::Create(a))
-                }),
-                Verb::Patch => parse_args(tool.name, arguments).map(Call::Patch),
-                Verb::Delete => parse_args(tool.name, arguments).map(Call::Delete),
-            };
-            let call = match call {
-                Ok(c) => c,
-                Err(e) => return e,
-            };
-            (ctx.progress)(0.0, "connecting to the Kubernetes API server");
-            let conn = match ctx.access.connect(ctx.identity).await {
-                Ok(c) => c,
-                Err(e) => return ToolOutput::error(e.message),
-            };
-            (ctx.progress)(0.5, "calling the Kubernetes API");
-            let out = match call {
-                Call::Get(a) => crud::get(r, a, &conn).await,
-                Call::Create(a) => crud::create(r, a, &conn).await,
-                Call::Patch(a) => crud::patch(r, a, &conn).await,
-                Call::Delete(a) => crud::delete(r, a, &conn).await,
-            };
-            (ctx.progress)(1.0, "done");
-            out
-        }
+impl ToolDefinition {
+    /// Wraps a definition object (it must have a string `name`).
+    pub fn new(json: Value) -> Self {
+        let name = json["name"]
+            .as_str()
+            .expect("a tool definition has a name")
+            .to_owned();
+        ToolDefinition { name, json }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The whole `tools/list` entry.
+    pub fn json(&self) -> &Value {
+        &self.json
+    }
+
+    /// The input schema.
+    pub fn input_schema(&self) -> &Value {
+        &self.json["inputSchema"]
+    }
+
+    fn hint(&self, hint: &str) -> bool {
+        self.json["annotations"][hint].as_bool() == Some(true)
+    }
+
+    /// `readOnlyHint`: the one source of truth for `--read-only`.
+    pub fn read_only(&self) -> bool {
+        self.hint("readOnlyHint")
+    }
+
+    /// `destructiveHint`.
+    pub fn destructive(&self) -> bool {
+        self.hint("destructiveHint")
     }
 }
 
-enum Call {
-    Get(args::GetArgs),
-    Create(args::CreateArgs),
-    Patch(args::PatchArgs),
-    Delete(args::DeleteArgs),
+/// One tool: its definition and what a call does.
+pub trait Tool: Send + Sync {
+    fn definition(&self) -> &ToolDefinition;
+
+    /// Runs one call. Arguments were coerced (see [`coerce_arguments`]) but
+    /// not otherwise checked.
+    fn call<'a>(&'a self, ctx: &'a CallContext, args: Value) -> BoxFuture<'a, ToolResult>;
+
+    /// How long a call with these arguments may run (watches run longer).
+    fn time_limit(&self, _args: &Value) -> Duration {
+        DEFAULT_TIME_LIMIT
+    }
 }
 
-fn parse_args<T: DeserializeOwned>(tool: &str, arguments: Value) -> Result<T, ToolOutput> {
-    serde_json::from_value(arguments).map_err(|e| {
-        ToolOutput::error(format!(
-            "Invalid arguments for {tool}: {e}. Nothing was sent to the cluster."
-        ))
+/// A shared tool.
+pub type SharedTool = Arc<dyn Tool>;
+
+/// Deserializes a tool's arguments, or says what is wrong with them.
+pub fn parse_args<T: DeserializeOwned>(tool: &str, arguments: Value) -> Result<T, ToolError> {
+    serde_json::from_value(arguments).map_err(|e| ToolError::Arguments {
+        tool: tool.to_owned(),
+        detail: e.to_string(),
     })
 }
 
-/// Small models often send "true"/"false" for booleans, and an object (a spec,
-/// a patch) as a JSON string: accept both where the schema says so.
-fn coerce_arguments(arguments: &mut Value, schema: &Value) {
+/// Small models often send "true"/"false" for booleans, a number as a
+/// string, and an object (a spec, a patch) as a JSON string: accept them
+/// where the schema says so.
+pub fn coerce_arguments(arguments: &mut Value, schema: &Value) {
     let (Some(args), Some(props)) = (
         arguments.as_object_mut(),
         schema.get("properties").and_then(Value::as_object),
@@ -109,6 +139,10 @@ fn coerce_arguments(arguments: &mut Value, schema: &Value) {
                 "true" => *v = Value::Bool(true),
                 "false" => *v = Value::Bool(false),
                 _ => {}
+            }
+        } else if wants("integer") {
+            if let Ok(n) = text.trim().parse::<i64>() {
+                *v = Value::from(n);
             }
         } else if wants("object") || wants("array") {
             if let Ok(parsed @ (Value::Object(_) | Value::Array(_))) =
@@ -152,10 +186,11 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn coerces_string_booleans_and_json_strings_where_the_schema_wants_them() {
+    fn coerces_string_booleans_numbers_and_json_strings_where_the_schema_wants_them() {
         let schema = json!({"properties": {
             "dry_run": {"type": "boolean"},
             "name": {"type": "string"},
+            "limit": {"type": "integer"},
             "spec": {"type": "object"},
             "patch": {"type": ["object", "array"]},
             "labels": {"type": "object"}
@@ -163,6 +198,7 @@ mod tests {
         let mut a = json!({
             "dry_run": "True",
             "name": "true",
+            "limit": "20",
             "spec": "{\"type\": \"vsphere\"}",
             "patch": "[{\"op\": \"remove\", \"path\": \"/spec/url\"}]",
             "labels": "[1]"
@@ -173,6 +209,7 @@ mod tests {
             json!({
                 "dry_run": true,
                 "name": "true",
+                "limit": 20,
                 "spec": {"type": "vsphere"},
                 "patch": [{"op": "remove", "path": "/spec/url"}],
                 "labels": "[1]"
@@ -184,5 +221,12 @@ mod tests {
     fn first_line_cuts() {
         assert_eq!(first_line("abc\ndef", 10), "abc");
         assert_eq!(first_line("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn definitions_read_their_hints() {
+        let d = ToolDefinition::new(json!({"name": "x", "annotations": {"readOnlyHint": true}}));
+        assert_eq!(d.name(), "x");
+        assert!(d.read_only() && !d.destructive());
     }
 }

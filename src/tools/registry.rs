@@ -1,232 +1,458 @@
-//! The tool registry: every tool's `tools/list` definition, built once.
+//! The registry: the tools a server offers, built as toolsets → mutators →
+//! filters, and the `tools/list` pages serialized once.
 //!
-//! Generated CRUD tools come from [`crate::catalogue`]; their input schemas are
-//! the schemars schemas of [`super::args`], with a create tool's `spec` replaced
-//! by the resource's trimmed spec summary. `explain_resource` is added last.
+//! - A [`Toolset`] is a named group of tools (the generated CRUD tools,
+//!   `explain_resource`, the plan workflows, …).
+//! - A [`Mutator`] may replace a tool by another (usually the same tool with a
+//!   changed definition and a step around its call: an [`Overlay`]).
+//! - A filter keeps or drops a tool by its definition; `--read-only` is the
+//!   filter on the `readOnlyHint` annotation.
+//!
+//! The catalogue never changes after start-up, so each `tools/list` page is
+//! serialized once and served as bytes.
 
-use schemars::{generate::SchemaSettings, JsonSchema};
-use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
-use super::args::{CreateArgs, DeleteArgs, ExplainArgs, GetArgs, PatchArgs};
-use crate::catalogue::{self, ToolDef, Verb};
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use serde_json::Value;
 
-/// Name of the schema-explaining tool.
-pub const EXPLAIN: &str = "explain_resource";
+use super::{CallContext, SharedTool, Tool, ToolDefinition, ToolResult};
+use crate::protocol::session::{encode_cursor, ToolCatalog, DEFAULT_PAGE_SIZE};
 
-/// What a registered tool runs.
-#[derive(Debug, Clone, Copy)]
-pub enum ToolKind {
-    /// A generated get/create/patch/delete tool.
-    Crud(&'static ToolDef),
-    /// `explain_resource`.
-    Explain,
-}
-
-/// One tool as served.
-#[derive(Debug)]
-pub struct Tool {
+/// A named group of tools.
+pub struct Toolset {
     pub name: &'static str,
-    pub kind: ToolKind,
-    pub read_only: bool,
-    /// The `tools/list` entry.
-    pub definition: Value,
+    pub tools: Vec<SharedTool>,
 }
 
-/// All tools the server offers, in `tools/list` order.
-#[derive(Debug)]
+/// Replaces tools of the catalogue; returns the tool unchanged when it does
+/// not apply.
+pub trait Mutator: Send + Sync {
+    fn mutate(&self, tool: SharedTool) -> SharedTool;
+}
+
+/// A change to one named tool: a new definition (e.g. more arguments) and a
+/// step around its call, which may rewrite the arguments, do work first
+/// (and undo it when the tool fails), or answer without calling it.
+pub trait Overlay: Send + Sync + 'static {
+    /// The tool this overlay changes.
+    fn target(&self) -> &str;
+    /// The definition served instead of `base`'s.
+    fn definition(&self, base: &Value) -> Value;
+    /// Runs a call; `base` is the tool underneath.
+    fn call<'a>(
+        &'a self,
+        ctx: &'a CallContext,
+        args: Value,
+        base: &'a dyn Tool,
+    ) -> BoxFuture<'a, ToolResult>;
+}
+
+impl<O: Overlay> Mutator for Arc<O> {
+    fn mutate(&self, tool: SharedTool) -> SharedTool {
+        if tool.definition().name() != self.target() {
+            return tool;
+        }
+        let definition = ToolDefinition::new(self.definition(tool.definition().json()));
+        Arc::new(Overlaid {
+            base: tool,
+            overlay: Arc::clone(self),
+            definition,
+        })
+    }
+}
+
+/// A tool with an overlay on it.
+struct Overlaid<O> {
+    base: SharedTool,
+    overlay: Arc<O>,
+    definition: ToolDefinition,
+}
+
+impl<O: Overlay> Tool for Overlaid<O> {
+    fn definition(&self) -> &ToolDefinition {
+        &self.definition
+    }
+
+    fn call<'a>(&'a self, ctx: &'a CallContext, args: Value) -> BoxFuture<'a, ToolResult> {
+        self.overlay.call(ctx, args, self.base.as_ref())
+    }
+
+    fn time_limit(&self, args: &Value) -> Duration {
+        self.base.time_limit(args)
+    }
+}
+
+type Filter = Box<dyn Fn(&ToolDefinition) -> bool + Send + Sync>;
+
+/// Collects toolsets, mutators and filters.
+#[derive(Default)]
+pub struct RegistryBuilder {
+    toolsets: Vec<Toolset>,
+    mutators: Vec<Box<dyn Mutator>>,
+    filters: Vec<Filter>,
+    page_size: Option<usize>,
+}
+
+impl RegistryBuilder {
+    pub fn toolset(mut self, set: Toolset) -> Self {
+        self.toolsets.push(set);
+        self
+    }
+
+    pub fn mutator(mut self, m: impl Mutator + 'static) -> Self {
+        self.mutators.push(Box::new(m));
+        self
+    }
+
+    /// Keeps only tools for which `keep` is true (all filters must agree).
+    pub fn filter(
+        mut self,
+        keep: impl Fn(&ToolDefinition) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.filters.push(Box::new(keep));
+        self
+    }
+
+    /// Only tools that do not change the cluster (`readOnlyHint`).
+    pub fn read_only(self) -> Self {
+        self.filter(ToolDefinition::read_only)
+    }
+
+    /// Tools per `tools/list` page served from the prepared bytes.
+    pub fn page_size(mut self, n: usize) -> Self {
+        self.page_size = Some(n.max(1));
+        self
+    }
+
+    pub fn build(self) -> Registry {
+        let mut tools: Vec<SharedTool> = Vec::new();
+        let mut toolset_of = HashMap::new();
+        for set in self.toolsets {
+            for tool in set.tools {
+                let tool = self.mutators.iter().fold(tool, |t, m| m.mutate(t));
+                if !self.filters.iter().all(|keep| keep(tool.definition())) {
+                    continue;
+                }
+                let name = tool.definition().name().to_owned();
+                assert!(
+                    toolset_of.insert(name.clone(), set.name).is_none(),
+                    "two tools are named {name}"
+                );
+                tools.push(tool);
+            }
+        }
+        let index = tools
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.definition().name().to_owned(), i))
+            .collect();
+        let serialized: Vec<Bytes> = tools
+            .iter()
+            .map(|t| {
+                serde_json::to_vec(t.definition().json())
+                    .expect("JSON")
+                    .into()
+            })
+            .collect();
+        let page_size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        let pages = (0..tools.len().max(1))
+            .step_by(page_size)
+            .map(|start| render_page(&serialized, start, page_size))
+            .collect();
+        Registry {
+            tools,
+            index,
+            toolset_of,
+            serialized,
+            page_size,
+            pages,
+        }
+    }
+}
+
+/// `{"tools":[…],"nextCursor":…}` for `start..start+size`, from serialized definitions.
+fn render_page(serialized: &[Bytes], start: usize, size: usize) -> Bytes {
+    let end = (start + size).min(serialized.len());
+    let mut b = Vec::with_capacity(
+        serialized[start..end]
+            .iter()
+            .map(|s| s.len() + 1)
+            .sum::<usize>()
+            + 64,
+    );
+    b.extend_from_slice(br#"{"tools":["#);
+    for (i, s) in serialized[start..end].iter().enumerate() {
+        if i > 0 {
+            b.push(b',');
+        }
+        b.extend_from_slice(s);
+    }
+    b.push(b']');
+    if end < serialized.len() {
+        b.extend_from_slice(br#","nextCursor":"#);
+        b.extend_from_slice(&serde_json::to_vec(&encode_cursor(end)).expect("JSON"));
+    }
+    b.push(b'}');
+    b.into()
+}
+
+/// The tools a server offers, in `tools/list` order.
 pub struct Registry {
-    tools: Vec<Tool>,
+    tools: Vec<SharedTool>,
+    index: HashMap<String, usize>,
+    toolset_of: HashMap<String, &'static str>,
+    serialized: Vec<Bytes>,
+    page_size: usize,
+    pages: Vec<Bytes>,
 }
 
 impl Registry {
-    /// Builds the registry; with `read_only`, only tools that do not write.
-    pub fn new(read_only: bool) -> Self {
-        let gen = Schemas::new();
-        let mut tools: Vec<Tool> = catalogue::tools()
-            .iter()
-            .map(|t| Tool {
-                name: t.name,
-                kind: ToolKind::Crud(t),
-                read_only: t.verb.read_only(),
-                definition: crud_definition(t, &gen),
-            })
-            .collect();
-        tools.push(Tool {
-            name: EXPLAIN,
-            kind: ToolKind::Explain,
-            read_only: true,
-            definition: explain_definition(&gen),
-        });
-        if read_only {
-            tools.retain(|t| t.read_only);
-        }
-        Registry { tools }
+    pub fn builder() -> RegistryBuilder {
+        RegistryBuilder::default()
     }
 
-    pub fn tools(&self) -> &[Tool] {
+    /// The server's standard catalogue; with `read_only`, only tools that do
+    /// not write.
+    pub fn standard(read_only: bool) -> Self {
+        let mut b = Registry::builder()
+            .toolset(super::crud::toolset())
+            .toolset(super::explain::toolset())
+            .toolset(super::plan::toolset())
+            .toolset(super::events::toolset())
+            .toolset(super::logs::toolset());
+        if read_only {
+            b = b.read_only();
+        }
+        b.build()
+    }
+
+    pub fn tools(&self) -> &[SharedTool] {
         &self.tools
     }
 
-    pub fn find(&self, name: &str) -> Option<&Tool> {
-        self.tools.iter().find(|t| t.name == name)
+    pub fn find(&self, name: &str) -> Option<&SharedTool> {
+        self.index.get(name).map(|&i| &self.tools[i])
     }
 
-    /// The `tools/list` result for a whole catalogue (no pagination).
+    /// The toolset a tool came from.
+    pub fn toolset_of(&self, name: &str) -> Option<&'static str> {
+        self.toolset_of.get(name).copied()
+    }
+
+    /// The whole catalogue as one `tools/list` result (no pagination).
     pub fn list_json(&self) -> Value {
-        json!({ "tools": self.tools.iter().map(|t| &t.definition).collect::<Vec<_>>() })
+        serde_json::from_slice(&render_page(
+            &self.serialized,
+            0,
+            self.serialized.len().max(1),
+        ))
+        .expect("JSON")
     }
 }
 
-/// Schema generation settings shared by all tools.
-struct Schemas(SchemaSettings);
-
-impl Schemas {
-    fn new() -> Self {
-        Schemas(SchemaSettings::draft2020_12().with(|s| {
-            s.meta_schema = None;
-            s.inline_subschemas = true;
-        }))
+impl ToolCatalog for Registry {
+    fn tool_count(&self) -> usize {
+        self.tools.len()
     }
 
-    /// An object schema for `T` with no `$schema`, `title` or `$defs`.
-    fn input<T: JsonSchema>(&self) -> Map<String, Value> {
-        let schema = self.0.clone().into_generator().into_root_schema_for::<T>();
-        let mut map = match schema.to_value() {
-            Value::Object(m) => m,
-            other => panic!("argument schema is not an object: {other}"),
-        };
-        map.remove("title");
-        map.remove("description");
-        map.remove("$defs");
-        if let Some(props) = map.get_mut("properties").and_then(Value::as_object_mut) {
-            props.values_mut().for_each(drop_null_type);
-        }
-        map
-    }
-}
-
-/// Optional arguments are simply left out, so `["T", "null"]` becomes `"T"`.
-fn drop_null_type(schema: &mut Value) {
-    if let Some(Value::Array(types)) = schema.get_mut("type") {
-        types.retain(|t| t != "null");
-        if types.len() == 1 {
-            let t = types.remove(0);
-            schema["type"] = t;
-        }
-    }
-    if let Some(Value::Array(values)) = schema.get_mut("enum") {
-        values.retain(|v| !v.is_null());
-    }
-    if let Some(items) = schema.get_mut("items") {
-        drop_null_type(items);
-    }
-}
-
-fn annotations(read_only: bool, destructive: bool, idempotent: bool) -> Value {
-    json!({
-        "readOnlyHint": read_only,
-        "destructiveHint": destructive,
-        "idempotentHint": idempotent,
-        "openWorldHint": false,
-    })
-}
-
-fn crud_definition(t: &ToolDef, gen: &Schemas) -> Value {
-    let r = &catalogue::resources()[t.resource];
-    let (mut input, ann) = match t.verb {
-        Verb::Get => (gen.input::<GetArgs>(), annotations(true, false, true)),
-        Verb::Create => {
-            let mut s = gen.input::<CreateArgs>();
-            let summary = r.spec_summary();
-            let spec_required = summary
-                .get("required")
-                .and_then(Value::as_array)
-                .is_some_and(|a| !a.is_empty());
-            if let Some(props) = s.get_mut("properties").and_then(Value::as_object_mut) {
-                props.insert("spec".into(), summary);
+    fn page(&self, start: usize, size: usize) -> Bytes {
+        if size == self.page_size && start.is_multiple_of(size) {
+            if let Some(p) = self.pages.get(start / size) {
+                return p.clone();
             }
-            if spec_required {
-                if let Some(req) = s.get_mut("required").and_then(Value::as_array_mut) {
-                    req.push(json!("spec"));
-                }
-            }
-            (s, annotations(false, false, false))
         }
-        Verb::Patch => (gen.input::<PatchArgs>(), annotations(false, true, false)),
-        Verb::Delete => (gen.input::<DeleteArgs>(), annotations(false, true, true)),
-    };
-    if !r.namespaced {
-        if let Some(props) = input.get_mut("properties").and_then(Value::as_object_mut) {
-            props.remove("namespace");
-            props.remove("all_namespaces");
-        }
+        render_page(&self.serialized, start.min(self.serialized.len()), size)
     }
-    let mut def = json!({
-        "name": t.name,
-        "title": t.title,
-        "description": t.description,
-        "inputSchema": input,
-        "annotations": ann,
-    });
-    if t.verb == Verb::Get {
-        def["outputSchema"] = json!({
-            "type": "object",
-            "properties": {"items": {"type": "array"}, "metadata": {"type": "object"}}
-        });
-    }
-    def
-}
 
-fn explain_definition(gen: &Schemas) -> Value {
-    let kinds: Vec<&str> = catalogue::resources().iter().map(|r| r.kind).collect();
-    json!({
-        "name": EXPLAIN,
-        "title": "Explain resource",
-        "description": format!(
-            "Full schema of a Forklift resource or one of its fields, like kubectl explain. Kinds: {}.",
-            kinds.join(", ")
-        ),
-        "inputSchema": gen.input::<ExplainArgs>(),
-        "annotations": annotations(true, false, true),
-    })
+    fn has_tool(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::{schema::Hints, ProgressSink, ToolError, ToolOutput};
+    use serde_json::json;
 
-    #[test]
-    fn fifty_seven_tools_with_object_schemas_and_no_refs() {
-        let reg = Registry::new(false);
-        assert_eq!(reg.tools().len(), catalogue::tools().len() + 1);
-        for t in reg.tools() {
-            let s = &t.definition["inputSchema"];
-            assert_eq!(s["type"], "object", "{}", t.name);
-            let text = s.to_string();
-            assert!(!text.contains("$ref"), "{}: {text}", t.name);
-            assert!(!text.contains("$schema"), "{}", t.name);
+    /// A tool that answers with its arguments.
+    struct Echo(ToolDefinition);
+
+    impl Echo {
+        fn shared(name: &str, hints: Hints) -> SharedTool {
+            Arc::new(Echo(ToolDefinition::new(json!({
+                "name": name,
+                "description": "echo",
+                "inputSchema": {"type": "object", "properties": {"x": {"type": "string"}}},
+                "annotations": hints.to_value(),
+            }))))
         }
     }
 
-    #[test]
-    fn create_requires_spec_when_crd_does() {
-        let reg = Registry::new(false);
-        let plan = &reg.find("create_plan").unwrap().definition;
-        let req = plan["inputSchema"]["required"].as_array().unwrap();
-        assert!(req.contains(&json!("name")) && req.contains(&json!("spec")));
-        assert_eq!(
-            plan["inputSchema"]["properties"]["spec"]["required"],
-            json!(["map", "provider", "targetNamespace", "vms"])
+    impl Tool for Echo {
+        fn definition(&self) -> &ToolDefinition {
+            &self.0
+        }
+        fn call<'a>(&'a self, _: &'a CallContext, args: Value) -> BoxFuture<'a, ToolResult> {
+            Box::pin(async move { Ok(ToolOutput::ok(args.to_string(), Some(args))) })
+        }
+    }
+
+    /// Adds a `shout` argument to `echo`: upper-cases `x` before the call,
+    /// and refuses an empty `x` without calling the tool.
+    struct Shout;
+
+    impl Overlay for Shout {
+        fn target(&self) -> &str {
+            "echo"
+        }
+        fn definition(&self, base: &Value) -> Value {
+            let mut d = base.clone();
+            d["inputSchema"]["properties"]["shout"] = json!({"type": "boolean"});
+            d["description"] = json!("echo, louder");
+            d
+        }
+        fn call<'a>(
+            &'a self,
+            ctx: &'a CallContext,
+            mut args: Value,
+            base: &'a dyn Tool,
+        ) -> BoxFuture<'a, ToolResult> {
+            Box::pin(async move {
+                if args["x"] == "" {
+                    return Err(ToolError::invalid("x is empty"));
+                }
+                if args["shout"] == true {
+                    let loud = args["x"].as_str().unwrap_or_default().to_uppercase();
+                    args["x"] = json!(loud);
+                }
+                args.as_object_mut().unwrap().remove("shout");
+                base.call(ctx, args).await
+            })
+        }
+    }
+
+    const WRITE: Hints = Hints {
+        read_only: false,
+        destructive: true,
+        idempotent: false,
+    };
+
+    fn ctx() -> CallContext {
+        CallContext::new(
+            Arc::new(crate::cluster::ClusterAccess::new(Default::default())),
+            Default::default(),
+            Default::default(),
+            Default::default(),
+            tokio::time::Instant::now() + Duration::from_secs(5),
+            ProgressSink::none(),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_overlay_changes_the_definition_and_runs_around_the_call() {
+        let reg = Registry::builder()
+            .toolset(Toolset {
+                name: "test",
+                tools: vec![
+                    Echo::shared("echo", Hints::READ),
+                    Echo::shared("other", Hints::READ),
+                ],
+            })
+            .mutator(Arc::new(Shout))
+            .build();
+        let echo = reg.find("echo").unwrap();
+        assert_eq!(echo.definition().json()["description"], "echo, louder");
+        assert!(echo.definition().input_schema()["properties"]["shout"].is_object());
+        assert!(
+            reg.find("other").unwrap().definition().input_schema()["properties"]["shout"].is_null(),
+            "other tools are untouched"
         );
+        let out = echo
+            .call(&ctx(), json!({"x": "hi", "shout": true}))
+            .await
+            .unwrap();
+        assert_eq!(out.structured, Some(json!({"x": "HI"})));
+        let err = echo.call(&ctx(), json!({"x": ""})).await.unwrap_err();
+        assert_eq!(err.to_string(), "x is empty");
+        let listed = reg.list_json();
+        assert_eq!(listed["tools"][0]["description"], "echo, louder");
     }
 
     #[test]
-    fn read_only_keeps_only_read_tools() {
-        let reg = Registry::new(true);
-        assert!(reg.tools().iter().all(|t| t.read_only));
-        assert!(reg.find("get_plans").is_some());
-        assert!(reg.find(EXPLAIN).is_some());
-        assert!(reg.find("create_plan").is_none());
-        assert!(reg.find("delete_provider").is_none());
+    fn read_only_is_a_filter_on_the_annotation() {
+        let reg = Registry::builder()
+            .toolset(Toolset {
+                name: "test",
+                tools: vec![Echo::shared("r", Hints::READ), Echo::shared("w", WRITE)],
+            })
+            .read_only()
+            .build();
+        assert!(reg.find("r").is_some() && reg.find("w").is_none());
+        assert_eq!(reg.tool_count(), 1);
+        assert_eq!(reg.toolset_of("r"), Some("test"));
+    }
+
+    #[test]
+    fn pages_are_prepared_and_match_an_unprepared_rendering() {
+        let tools = (0..5)
+            .map(|i| Echo::shared(&format!("t{i}"), Hints::READ))
+            .collect();
+        let reg = Registry::builder()
+            .toolset(Toolset {
+                name: "test",
+                tools,
+            })
+            .page_size(2)
+            .build();
+        let p0: Value = serde_json::from_slice(&reg.page(0, 2)).unwrap();
+        assert_eq!(p0["tools"].as_array().unwrap().len(), 2);
+        assert_eq!(p0["nextCursor"], encode_cursor(2));
+        let last: Value = serde_json::from_slice(&reg.page(4, 2)).unwrap();
+        assert_eq!(last["tools"][0]["name"], "t4");
+        assert!(last.get("nextCursor").is_none());
+        // Same bytes object for a prepared page: nothing is serialized per call.
+        assert_eq!(reg.page(2, 2).as_ptr(), reg.page(2, 2).as_ptr());
+        assert_eq!(reg.page(1, 3), render_page(&reg.serialized, 1, 3));
+    }
+
+    #[test]
+    fn the_standard_catalogue_has_every_toolset() {
+        let reg = Registry::standard(false);
+        for (tool, set) in [
+            ("get_plans", "crud"),
+            ("explain_resource", "explain"),
+            ("watch_plan", "plan"),
+            ("start_plan", "plan"),
+            ("describe_plan", "plan"),
+            ("get_events", "events"),
+            ("get_logs", "logs"),
+        ] {
+            assert_eq!(reg.toolset_of(tool), Some(set), "{tool}");
+        }
+        let ro = Registry::standard(true);
+        assert!(ro.tools().iter().all(|t| t.definition().read_only()));
+        for gone in [
+            "create_plan",
+            "start_plan",
+            "cancel_plan",
+            "archive_plan",
+            "delete_provider",
+        ] {
+            assert!(ro.find(gone).is_none(), "{gone}");
+        }
+        for kept in [
+            "get_plans",
+            "watch_plan",
+            "describe_plan",
+            "get_events",
+            "get_logs",
+        ] {
+            assert!(ro.find(kept).is_some(), "{kept}");
+        }
     }
 }

@@ -8,12 +8,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::mpsc;
 
 use crate::cluster::Identity;
-use crate::engine::{Engine, SessionState};
+use crate::engine::outbox::{outbox, NOTICE_CAPACITY, REPLY_CAPACITY};
+use crate::engine::Engine;
 use crate::protocol::jsonrpc;
 
 /// How long calls still running at end of input may finish.
@@ -27,18 +26,19 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
+    let (tx, mut rx) = outbox(REPLY_CAPACITY, NOTICE_CAPACITY);
     let writer = tokio::spawn(async move {
         let mut out = output;
-        while let Some(msg) = rx.recv().await {
-            let mut line = serde_json::to_vec(&msg).expect("JSON");
-            line.push(b'\n');
-            if out.write_all(&line).await.is_err() || out.flush().await.is_err() {
+        while let Some(frame) = rx.next().await {
+            let ok = out.write_all(frame.bytes()).await.is_ok()
+                && out.write_all(b"\n").await.is_ok()
+                && out.flush().await.is_ok();
+            if !ok {
                 break;
             }
         }
     });
-    let session = Arc::new(SessionState::default());
+    let session = engine.new_session();
     let mut reader = BufReader::new(input);
     let mut buf = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
@@ -56,7 +56,7 @@ where
                 jsonrpc::INVALID_REQUEST,
                 format!("Invalid Request: message longer than {MAX_LINE} bytes"),
             );
-            let _ = tx.send(jsonrpc::error_response(None, &err));
+            let _ = tx.reply(jsonrpc::Frame::error(None, &err)).await;
             // Skip the rest of the line.
             loop {
                 buf.clear();
@@ -78,12 +78,12 @@ where
             Ok(m) => m,
             Err(rejected) => {
                 tracing::debug!(code = rejected.error.code, "rejected a message");
-                let _ = tx.send(rejected.response());
+                let _ = tx.reply(rejected.response()).await;
                 continue;
             }
         };
-        let outcome = engine.accept_incoming(&session, msg, Identity::default(), tx.clone());
-        if let Some(reply) = outcome.deliver(&tx) {
+        let outcome = engine.accept_incoming(&session, msg, Identity::default(), &tx);
+        if let Some(reply) = outcome.deliver(&tx).await {
             tasks.spawn(reply);
         }
         while tasks.try_join_next().is_some() {}

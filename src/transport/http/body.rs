@@ -8,6 +8,8 @@ use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use serde_json::Value;
 use tokio::sync::mpsc;
+
+use crate::protocol::jsonrpc::Frame as Message;
 use tokio_stream::{wrappers::ReceiverStream, StreamExt};
 
 pub type Body = BoxBody<Bytes, Infallible>;
@@ -26,6 +28,11 @@ pub fn json(status: StatusCode, value: &Value) -> Response<Body> {
         "application/json",
         serde_json::to_vec(value).expect("JSON"),
     )
+}
+
+/// A JSON-RPC message, already serialized, as a JSON body.
+pub fn frame(status: StatusCode, frame: Message) -> Response<Body> {
+    full(status, "application/json", frame.into_bytes())
 }
 
 pub fn text(status: StatusCode, message: &str) -> Response<Body> {
@@ -56,9 +63,10 @@ pub fn event(name: Option<&str>, data: &str) -> Bytes {
     Bytes::from(s)
 }
 
-/// A JSON-RPC message as an SSE `message` event.
-pub fn message_event(v: &Value) -> Bytes {
-    event(Some("message"), &serde_json::to_string(v).expect("JSON"))
+/// A JSON-RPC message as an SSE `message` event (compact JSON: one line).
+pub fn message_event(frame: &Message) -> Bytes {
+    let json = std::str::from_utf8(frame.bytes()).expect("JSON is UTF-8");
+    event(Some("message"), json)
 }
 
 /// A streaming `text/event-stream` response fed by `rx`.

@@ -153,6 +153,7 @@ pub async fn serve(engine: Arc<Engine>, opts: HttpOptions) -> anyhow::Result<()>
     drop(listener);
     sweeper.abort();
     app.sessions.clear();
+    app.engine.shut_down();
     if tokio::time::timeout(Duration::from_secs(5), graceful.shutdown())
         .await
         .is_err()
@@ -210,7 +211,7 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
     let response = match (&parts.method, path) {
         (&Method::GET, "/sse") => sse::open(&app, &parts.headers),
         (&Method::POST, "/messages" | "/messages/" | "/message") => {
-            sse::post(&app, parts.uri.query(), &parts.headers, &bytes)
+            sse::post(&app, parts.uri.query(), &parts.headers, &bytes).await
         }
         (_, "/mcp" | "/mcp/") => {
             streamable::handle(&app, &parts.method, &parts.headers, &bytes).await

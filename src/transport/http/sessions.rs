@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::cluster::Identity;
-use crate::engine::{Notifier, SessionState};
+use crate::engine::{Outbox, SessionState};
 
 /// Which transport a session belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub struct HttpSession {
     /// The identity of the request that opened the session (SSE: the GET).
     pub identity: Identity,
     /// Where messages for this session's event stream go (SSE only).
-    pub stream: Option<Notifier>,
+    pub stream: Option<Outbox>,
     closer: Mutex<Option<oneshot::Sender<()>>>,
     last_seen: Mutex<Instant>,
 }
@@ -32,14 +32,15 @@ pub struct HttpSession {
 impl HttpSession {
     pub fn new(
         kind: Kind,
+        state: Arc<SessionState>,
         identity: Identity,
-        stream: Option<Notifier>,
+        stream: Option<Outbox>,
     ) -> (Self, oneshot::Receiver<()>) {
         let (tx, rx) = oneshot::channel();
         (
             HttpSession {
                 kind,
-                state: Arc::new(SessionState::default()),
+                state,
                 identity,
                 stream,
                 closer: Mutex::new(Some(tx)),
@@ -169,12 +170,16 @@ impl Sessions {
 mod tests {
     use super::*;
 
+    fn state() -> Arc<SessionState> {
+        SessionState::new(&Default::default())
+    }
+
     #[test]
     fn limits_expiry_and_removal() {
         let s = Sessions::new(2, Duration::from_millis(20));
-        let (a, _ra) = HttpSession::new(Kind::Streamable, Identity::default(), None);
-        let (b, mut rb) = HttpSession::new(Kind::Sse, Identity::default(), None);
-        let (c, _rc) = HttpSession::new(Kind::Sse, Identity::default(), None);
+        let (a, _ra) = HttpSession::new(Kind::Streamable, state(), Identity::default(), None);
+        let (b, mut rb) = HttpSession::new(Kind::Sse, state(), Identity::default(), None);
+        let (c, _rc) = HttpSession::new(Kind::Sse, state(), Identity::default(), None);
         let (ida, _) = s.insert(a).unwrap();
         let (idb, _) = s.insert(b).unwrap();
         assert!(s.insert(c).is_none(), "limit");

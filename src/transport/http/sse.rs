@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode};
-use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::body::{self, Body};
 use super::sessions::{HttpSession, Kind};
 use super::App;
 use crate::cluster::Identity;
+use crate::engine::outbox::{outbox, NOTICE_CAPACITY, REPLY_CAPACITY};
 use crate::protocol::jsonrpc;
 
 const KEEPALIVE: Duration = Duration::from_secs(15);
@@ -25,8 +25,9 @@ const KEEPALIVE: Duration = Duration::from_secs(15);
 /// GET /sse
 pub fn open(app: &Arc<App>, headers: &HeaderMap) -> Response<Body> {
     let identity = Identity::from_headers(headers);
-    let (notify_tx, mut notify_rx) = mpsc::unbounded_channel::<Value>();
-    let (session, mut closed) = HttpSession::new(Kind::Sse, identity, Some(notify_tx));
+    let (out, mut reader) = outbox(REPLY_CAPACITY, NOTICE_CAPACITY);
+    let (session, mut closed) =
+        HttpSession::new(Kind::Sse, app.engine.new_session(), identity, Some(out));
     let Some((id, _)) = app.sessions.insert(session) else {
         return body::text(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -49,8 +50,8 @@ pub fn open(app: &Arc<App>, headers: &HeaderMap) -> Response<Body> {
         tick.tick().await;
         loop {
             tokio::select! {
-                msg = notify_rx.recv() => match msg {
-                    Some(v) => if tx.send(body::message_event(&v)).await.is_err() { break },
+                msg = reader.next() => match msg {
+                    Some(f) => if tx.send(body::message_event(&f)).await.is_err() { break },
                     None => break,
                 },
                 _ = tick.tick() => if tx.send(Bytes::from_static(b": keepalive\n\n")).await.is_err() { break },
@@ -66,7 +67,7 @@ pub fn open(app: &Arc<App>, headers: &HeaderMap) -> Response<Body> {
 }
 
 /// POST /messages?sessionId=…
-pub fn post(
+pub async fn post(
     app: &Arc<App>,
     query: Option<&str>,
     headers: &HeaderMap,
@@ -90,15 +91,15 @@ pub fn post(
     let stream = session.stream.clone().expect("SSE sessions have a stream");
     let msg = match jsonrpc::parse_incoming(bytes) {
         Ok(m) => m,
-        Err(rejected) => return body::json(StatusCode::BAD_REQUEST, &rejected.response()),
+        Err(rejected) => return body::frame(StatusCode::BAD_REQUEST, rejected.response()),
     };
     let identity = session
         .identity
         .overridden_by(&Identity::from_headers(headers));
     let outcome = app
         .engine
-        .accept_incoming(&session.state, msg, identity, stream.clone());
-    if let Some(reply) = outcome.deliver(&stream) {
+        .accept_incoming(&session.state, msg, identity, &stream);
+    if let Some(reply) = outcome.deliver(&stream).await {
         tokio::spawn(reply);
     }
     body::text(StatusCode::ACCEPTED, "Accepted")

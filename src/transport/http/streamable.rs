@@ -6,31 +6,29 @@
 //! stream (progress and log notifications, then the reply) when the client
 //! accepts it. Notifications get 202. GET is 405 (no server-initiated
 //! stream); DELETE ends the session. Every POST acts as its own headers'
-//! identity.
+//! identity. A client that drops a POST's response before the reply cancels
+//! that call.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
-use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::body::{self, Body};
 use super::sessions::{HttpSession, Kind};
 use super::App;
 use crate::cluster::Identity;
+use crate::engine::outbox::{outbox, NOTICE_CAPACITY};
 use crate::engine::Outcome;
-use crate::protocol::jsonrpc::{self, Incoming, Message, RpcError, INVALID_REQUEST};
+use crate::protocol::jsonrpc::{self, Frame, Incoming, Message, RpcError, INVALID_REQUEST};
 use crate::protocol::session::SUPPORTED_VERSIONS;
 
 pub const SESSION_HEADER: &str = "mcp-session-id";
 pub const VERSION_HEADER: &str = "mcp-protocol-version";
 
 fn rpc_error(status: StatusCode, code: i64, message: &str) -> Response<Body> {
-    body::json(
-        status,
-        &jsonrpc::error_response(None, &RpcError::new(code, message)),
-    )
+    body::frame(status, Frame::error(None, &RpcError::new(code, message)))
 }
 
 pub async fn handle(
@@ -95,12 +93,17 @@ async fn post(
     }
     let msg = match jsonrpc::parse_incoming(bytes) {
         Ok(m) => m,
-        Err(rejected) => return body::json(StatusCode::BAD_REQUEST, &rejected.response()),
+        Err(rejected) => return body::frame(StatusCode::BAD_REQUEST, rejected.response()),
     };
     let is_initialize =
         matches!(&msg, Incoming::One(Message::Request { method, .. }) if method == "initialize");
     let (id, session) = if is_initialize {
-        let (s, _closed) = HttpSession::new(Kind::Streamable, Identity::default(), None);
+        let (s, _closed) = HttpSession::new(
+            Kind::Streamable,
+            app.engine.new_session(),
+            Identity::default(),
+            None,
+        );
         match app.sessions.insert(s) {
             Some(pair) => pair,
             None => {
@@ -138,42 +141,53 @@ async fn post(
         (id, s)
     };
     let identity = Identity::from_headers(headers);
-    let (notify_tx, mut notify_rx) = mpsc::unbounded_channel::<Value>();
+    let (out, mut notices) = outbox(4, NOTICE_CAPACITY);
     let outcome = app
         .engine
-        .accept_incoming(&session.state, msg, identity, notify_tx);
+        .accept_incoming(&session.state, msg, identity, &out);
     let mut response = match outcome {
-        Outcome::Reply(v) => {
-            if is_initialize && v.get("error").is_some() {
+        Outcome::Reply(f) => {
+            if is_initialize && f.is_error() {
                 app.sessions.remove(&id);
             }
-            body::json(StatusCode::OK, &v)
+            body::frame(StatusCode::OK, f)
         }
         Outcome::Nothing => body::empty(StatusCode::ACCEPTED),
-        Outcome::Pending(fut) if wants_sse => {
-            let (tx, rx) = mpsc::channel::<Bytes>(64);
+        Outcome::Pending(call) if wants_sse => {
+            // Progress and log notifications, then the reply, on this
+            // response's stream; a client that goes away cancels the call.
+            let (tx, rx) = mpsc::channel::<Bytes>(16);
+            let cancel = call.canceller();
+            tokio::spawn(call.deliver_to(out));
             tokio::spawn(async move {
-                let mut fut = fut;
-                let reply = loop {
+                loop {
                     tokio::select! {
-                        biased;
-                        Some(n) = notify_rx.recv() => { let _ = tx.send(body::message_event(&n)).await; }
-                        r = &mut fut => break r,
+                        f = notices.next() => match f {
+                            Some(f) => {
+                                if tx.send(body::message_event(&f)).await.is_err() {
+                                    cancel.cancel();
+                                    break;
+                                }
+                            }
+                            None => break,
+                        },
+                        _ = tx.closed() => {
+                            cancel.cancel();
+                            break;
+                        }
                     }
-                };
-                while let Ok(n) = notify_rx.try_recv() {
-                    let _ = tx.send(body::message_event(&n)).await;
-                }
-                if let Some(v) = reply {
-                    let _ = tx.send(body::message_event(&v)).await;
                 }
             });
             body::sse(rx)
         }
-        Outcome::Pending(fut) => match fut.await {
-            Some(v) => body::json(StatusCode::OK, &v),
-            None => body::empty(StatusCode::ACCEPTED),
-        },
+        Outcome::Pending(call) => {
+            // A plain JSON reply carries no notifications.
+            drop(notices);
+            match call.reply().await {
+                Some(f) => body::frame(StatusCode::OK, f),
+                None => body::empty(StatusCode::ACCEPTED),
+            }
+        }
     };
     if is_initialize && response.status() == StatusCode::OK {
         response

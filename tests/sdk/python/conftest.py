@@ -33,6 +33,14 @@ def binary():
     return os.environ["KUBECTL_MTV_BIN"]
 
 
+@pytest.fixture(scope="session")
+def catalogue(binary):
+    """Tool names the server's full catalogue has (`kubectl-mtv tools --json`)."""
+    import json
+    out = subprocess.run([binary, "tools", "--json"], check=True, capture_output=True).stdout
+    return {t["name"] for t in json.loads(out)["tools"]}
+
+
 @pytest.fixture
 def anyio_backend():
     return "asyncio"

@@ -15,7 +15,7 @@ def params(binary, testenv, *extra):
     return StdioServerParameters(command=binary, args=["mcp-server", *extra], env=env)
 
 
-async def test_initialize_list_create_get_provider(binary, testenv, namespace):
+async def test_initialize_list_create_get_provider(binary, testenv, namespace, catalogue):
     async with stdio_client(params(binary, testenv)) as (read, write):
         async with ClientSession(read, write) as session:
             init = await session.initialize()
@@ -24,8 +24,8 @@ async def test_initialize_list_create_get_provider(binary, testenv, namespace):
 
             tools = await session.list_tools()
             names = {t.name for t in tools.tools}
-            assert len(names) == 57
-            assert {"get_providers", "create_provider", "patch_plan", "explain_resource"} <= names
+            assert names == catalogue
+            assert {"get_providers", "create_provider", "patch_plan", "explain_resource", "watch_plan", "describe_plan"} <= names
 
             created = await session.call_tool(
                 "create_provider",

@@ -1,30 +1,30 @@
-//! The generated get/create/patch/delete tools, run by one generic
-//! implementation from the resource table (no per-kind code).
+//! get/create/patch/delete of any resource of the generated table, through
+//! kube-rs `DynamicObject` (no per-kind code).
 
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{json, Value};
 
-use super::args::{CreateArgs, DeleteArgs, GetArgs, OutputFormat, PatchArgs};
-use super::output::{render, select_fields, tidy, ToolOutput};
-use super::validate;
 use crate::catalogue::ResourceDef;
 use crate::cluster::errors::Attempt;
 use crate::cluster::{Connection, KubeFailure};
+use crate::tools::args::{CreateArgs, DeleteArgs, GetArgs, OutputFormat, PatchArgs};
+use crate::tools::output::{render, select_fields, tidy, ToolOutput};
+use crate::tools::{validate, ToolError, ToolResult};
 
 /// Field manager recorded on objects this server writes.
 pub const FIELD_MANAGER: &str = "kubectl-mtv";
 
 /// Where a call is aimed.
-struct Target<'a> {
-    r: &'static ResourceDef,
-    conn: &'a Connection,
-    namespace: Option<String>,
-    name: Option<&'a str>,
-    verb: &'static str,
+pub(super) struct Target<'a> {
+    pub r: &'static ResourceDef,
+    pub conn: &'a Connection,
+    pub namespace: Option<String>,
+    pub name: Option<&'a str>,
+    pub verb: &'static str,
 }
 
 impl Target<'_> {
-    fn api(&self) -> Api<DynamicObject> {
+    pub fn api(&self) -> Api<DynamicObject> {
         let ar = self.r.api_resource();
         match (&self.namespace, self.r.namespaced) {
             (Some(ns), true) => Api::namespaced_with(self.conn.client.clone(), ns, &ar),
@@ -32,7 +32,7 @@ impl Target<'_> {
         }
     }
 
-    fn fail(&self, err: &kube::Error) -> ToolOutput {
+    pub fn fail(&self, err: &kube::Error) -> ToolError {
         let resource = format!("{}.{}", self.r.plural, self.r.group);
         let list_tool = format!("get_{}", self.r.plural);
         let f = KubeFailure::from_kube(
@@ -47,7 +47,7 @@ impl Target<'_> {
                 list_tool: &list_tool,
             },
         );
-        ToolOutput::error(f.message)
+        ToolError::Kube(f)
     }
 
     /// The result of a create or patch: what was written, or why not.
@@ -57,20 +57,16 @@ impl Target<'_> {
         name: &str,
         dry_run: bool,
         result: Result<DynamicObject, kube::Error>,
-    ) -> ToolOutput {
-        match result {
-            Ok(obj) => {
-                let v = to_value(&obj);
-                let text = format!(
-                    "{past} {}{}.\n{}",
-                    self.label(name),
-                    dry_run_note(dry_run),
-                    render(&v, false)
-                );
-                ToolOutput::ok(text, Some(v))
-            }
-            Err(e) => self.fail(&e),
-        }
+    ) -> ToolResult {
+        let obj = result.map_err(|e| self.fail(&e))?;
+        let v = to_value(&obj);
+        let text = format!(
+            "{past} {}{}.\n{}",
+            self.label(name),
+            dry_run_note(dry_run),
+            render(&v, false)
+        );
+        Ok(ToolOutput::ok(text, Some(v)))
     }
 
     /// "Plan ns/name" for messages.
@@ -82,7 +78,11 @@ impl Target<'_> {
     }
 }
 
-fn namespace_for(r: &ResourceDef, conn: &Connection, given: Option<String>) -> Option<String> {
+pub(super) fn namespace_for(
+    r: &ResourceDef,
+    conn: &Connection,
+    given: Option<String>,
+) -> Option<String> {
     r.namespaced.then(|| {
         given
             .filter(|n| !n.is_empty())
@@ -90,7 +90,7 @@ fn namespace_for(r: &ResourceDef, conn: &Connection, given: Option<String>) -> O
     })
 }
 
-fn to_value(obj: &DynamicObject) -> Value {
+pub(super) fn to_value(obj: &DynamicObject) -> Value {
     let mut v = serde_json::to_value(obj).unwrap_or(Value::Null);
     tidy(&mut v);
     v
@@ -104,7 +104,7 @@ fn dry_run_note(dry_run: bool) -> &'static str {
     }
 }
 
-pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> ToolOutput {
+pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> ToolResult {
     let yaml = a.output == Some(OutputFormat::Yaml);
     let all = a.all_namespaces.unwrap_or(false) && r.namespaced;
     let namespace = if all {
@@ -122,9 +122,9 @@ pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> Tool
     };
     if let Some(name) = a.name.as_deref() {
         if all {
-            return ToolOutput::error(
+            return Err(ToolError::invalid(
                 "Give either name (with namespace) or all_namespaces, not both.",
-            );
+            ));
         }
         let t = Target {
             r,
@@ -133,13 +133,9 @@ pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> Tool
             name: Some(name),
             verb: "get",
         };
-        return match t.api().get(name).await {
-            Ok(obj) => {
-                let v = shape(to_value(&obj));
-                ToolOutput::ok(render(&v, yaml), Some(v))
-            }
-            Err(e) => t.fail(&e),
-        };
+        let obj = t.api().get(name).await.map_err(|e| t.fail(&e))?;
+        let v = shape(to_value(&obj));
+        return Ok(ToolOutput::ok(render(&v, yaml), Some(v)));
     }
     let t = Target {
         r,
@@ -152,49 +148,48 @@ pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> Tool
     if let Some(sel) = a.label_selector.as_deref().filter(|s| !s.is_empty()) {
         lp = lp.labels(sel);
     }
-    match t.api().list(&lp).await {
-        Ok(list) => {
-            let items: Vec<Value> = list
-                .items
-                .iter()
-                .map(|o| {
-                    let mut v = to_value(o);
-                    v["apiVersion"] = json!(r.api_version());
-                    v["kind"] = json!(r.kind);
-                    shape(v)
-                })
-                .collect();
-            let scope = match &t.namespace {
-                Some(ns) => format!("in namespace \"{ns}\""),
-                None => "in all namespaces".into(),
-            };
-            let n = items.len();
-            let v = json!({
-                "apiVersion": r.api_version(),
-                "kind": r.list_kind,
-                "metadata": {"resourceVersion": list.metadata.resource_version},
-                "items": items,
-            });
-            let head = format!(
-                "{n} {} {scope}.\n",
-                if n == 1 {
-                    r.kind.to_owned()
-                } else {
-                    format!("{}s", r.kind)
-                }
-            );
-            ToolOutput::ok(format!("{head}{}", render(&v, yaml)), Some(v))
+    let list = t.api().list(&lp).await.map_err(|e| t.fail(&e))?;
+    let items: Vec<Value> = list
+        .items
+        .iter()
+        .map(|o| {
+            let mut v = to_value(o);
+            v["apiVersion"] = json!(r.api_version());
+            v["kind"] = json!(r.kind);
+            shape(v)
+        })
+        .collect();
+    let scope = match &t.namespace {
+        Some(ns) => format!("in namespace \"{ns}\""),
+        None => "in all namespaces".into(),
+    };
+    let n = items.len();
+    let v = json!({
+        "apiVersion": r.api_version(),
+        "kind": r.list_kind,
+        "metadata": {"resourceVersion": list.metadata.resource_version},
+        "items": items,
+    });
+    let head = format!(
+        "{n} {} {scope}.\n",
+        if n == 1 {
+            r.kind.to_owned()
+        } else {
+            format!("{}s", r.kind)
         }
-        Err(e) => t.fail(&e),
-    }
+    );
+    Ok(ToolOutput::ok(
+        format!("{head}{}", render(&v, yaml)),
+        Some(v),
+    ))
 }
 
 /// Checks a create call's arguments without touching the cluster.
-pub fn check_create(r: &'static ResourceDef, a: &CreateArgs) -> Result<(), ToolOutput> {
+pub fn check_create(r: &'static ResourceDef, a: &CreateArgs) -> Result<(), ToolError> {
     let spec = a.spec.clone().unwrap_or_else(|| json!({}));
     if r.schema().pointer("/properties/spec").is_some() {
         validate::check_spec(r, &spec).map_err(|e| {
-            ToolOutput::error(format!(
+            ToolError::invalid(format!(
                 "Invalid {} spec (nothing was sent to the cluster):\n{e}\nSee explain_resource kind={} path=spec.",
                 r.kind, r.kind
             ))
@@ -203,10 +198,8 @@ pub fn check_create(r: &'static ResourceDef, a: &CreateArgs) -> Result<(), ToolO
     Ok(())
 }
 
-pub async fn create(r: &'static ResourceDef, a: CreateArgs, conn: &Connection) -> ToolOutput {
-    if let Err(e) = check_create(r, &a) {
-        return e;
-    }
+pub async fn create(r: &'static ResourceDef, a: CreateArgs, conn: &Connection) -> ToolResult {
+    check_create(r, &a)?;
     let namespace = namespace_for(r, conn, a.namespace.clone());
     let mut meta = json!({"name": a.name});
     if let Some(ns) = &namespace {
@@ -222,10 +215,8 @@ pub async fn create(r: &'static ResourceDef, a: CreateArgs, conn: &Connection) -
     if let Some(spec) = a.spec {
         obj["spec"] = spec;
     }
-    let obj: DynamicObject = match serde_json::from_value(obj) {
-        Ok(o) => o,
-        Err(e) => return ToolOutput::error(format!("Cannot build the {} object: {e}", r.kind)),
-    };
+    let obj: DynamicObject = serde_json::from_value(obj)
+        .map_err(|e| ToolError::invalid(format!("Cannot build the {} object: {e}", r.kind)))?;
     let dry_run = a.dry_run.unwrap_or(false);
     let t = Target {
         r,
@@ -249,21 +240,21 @@ pub enum PatchKind {
 }
 
 /// Checks a patch's shape and, for merge patches, its spec against the CRD.
-pub fn check_patch(r: &'static ResourceDef, patch: Value) -> Result<PatchKind, ToolOutput> {
+pub fn check_patch(r: &'static ResourceDef, patch: Value) -> Result<PatchKind, ToolError> {
     match patch {
         Value::Object(map) => {
             for key in map.keys() {
                 match key.as_str() {
                     "spec" | "metadata" => {}
                     "status" if r.status_subresource => {
-                        return Err(ToolOutput::error(format!(
+                        return Err(ToolError::invalid(format!(
                             "status of a {} is written by Forklift's controllers, not by clients; patch spec or metadata instead.",
                             r.kind
                         )))
                     }
                     "status" => {}
                     other => {
-                        return Err(ToolOutput::error(format!(
+                        return Err(ToolError::invalid(format!(
                             "A merge patch may change spec and metadata; \"{other}\" is not patchable."
                         )))
                     }
@@ -271,7 +262,7 @@ pub fn check_patch(r: &'static ResourceDef, patch: Value) -> Result<PatchKind, T
             }
             if let Some(spec) = map.get("spec") {
                 validate::check_spec_patch(r, spec).map_err(|e| {
-                    ToolOutput::error(format!(
+                    ToolError::invalid(format!(
                         "Invalid patch for {} (nothing was sent to the cluster):\n{e}\nSee explain_resource kind={} path=spec.",
                         r.kind, r.kind
                     ))
@@ -281,27 +272,24 @@ pub fn check_patch(r: &'static ResourceDef, patch: Value) -> Result<PatchKind, T
         }
         Value::Array(ops) => {
             if ops.is_empty() {
-                return Err(ToolOutput::error("The JSON Patch array is empty."));
+                return Err(ToolError::invalid("The JSON Patch array is empty."));
             }
             serde_json::from_value::<json_patch::Patch>(Value::Array(ops))
                 .map(PatchKind::Json)
                 .map_err(|e| {
-                    ToolOutput::error(format!(
+                    ToolError::invalid(format!(
                         "Invalid JSON Patch (RFC 6902): {e}. Each operation is {{\"op\": \"add|remove|replace|move|copy|test\", \"path\": \"/spec/...\", \"value\": ...}}."
                     ))
                 })
         }
-        _ => Err(ToolOutput::error(
+        _ => Err(ToolError::invalid(
             "patch must be a JSON merge patch object or a JSON Patch array.",
         )),
     }
 }
 
-pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> ToolOutput {
-    let kind = match check_patch(r, a.patch) {
-        Ok(k) => k,
-        Err(e) => return e,
-    };
+pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> ToolResult {
+    let kind = check_patch(r, a.patch)?;
     let namespace = namespace_for(r, conn, a.namespace);
     let dry_run = a.dry_run.unwrap_or(false);
     let t = Target {
@@ -323,7 +311,7 @@ pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> 
     t.written("Patched", &a.name, dry_run, result)
 }
 
-pub async fn delete(r: &'static ResourceDef, a: DeleteArgs, conn: &Connection) -> ToolOutput {
+pub async fn delete(r: &'static ResourceDef, a: DeleteArgs, conn: &Connection) -> ToolResult {
     let namespace = namespace_for(r, conn, a.namespace);
     let dry_run = a.dry_run.unwrap_or(false);
     let t = Target {
@@ -337,35 +325,31 @@ pub async fn delete(r: &'static ResourceDef, a: DeleteArgs, conn: &Connection) -
         dry_run,
         ..Default::default()
     };
-    match t.api().delete(&a.name, &dp).await {
-        Ok(either) => {
-            let pending = either.left().map(|o| {
-                let finalizers = o.metadata.finalizers.clone().unwrap_or_default();
-                (o.metadata.deletion_timestamp.is_some(), finalizers)
-            });
-            let (text, state) = match pending {
-                Some((true, f)) if !dry_run => (
-                    format!(
-                        "Deletion of {} started; it waits for finalizers: {}.",
-                        t.label(&a.name),
-                        f.join(", ")
-                    ),
-                    "deleting",
-                ),
-                _ => (
-                    format!("Deleted {}{}.", t.label(&a.name), dry_run_note(dry_run)),
-                    "deleted",
-                ),
-            };
-            let v = json!({
-                "kind": r.kind,
-                "name": a.name,
-                "namespace": t.namespace,
-                "status": state,
-                "dryRun": dry_run,
-            });
-            ToolOutput::ok(text, Some(v))
-        }
-        Err(e) => t.fail(&e),
-    }
+    let either = t.api().delete(&a.name, &dp).await.map_err(|e| t.fail(&e))?;
+    let pending = either.left().map(|o| {
+        let finalizers = o.metadata.finalizers.clone().unwrap_or_default();
+        (o.metadata.deletion_timestamp.is_some(), finalizers)
+    });
+    let (text, state) = match pending {
+        Some((true, f)) if !dry_run => (
+            format!(
+                "Deletion of {} started; it waits for finalizers: {}.",
+                t.label(&a.name),
+                f.join(", ")
+            ),
+            "deleting",
+        ),
+        _ => (
+            format!("Deleted {}{}.", t.label(&a.name), dry_run_note(dry_run)),
+            "deleted",
+        ),
+    };
+    let v = json!({
+        "kind": r.kind,
+        "name": a.name,
+        "namespace": t.namespace,
+        "status": state,
+        "dryRun": dry_run,
+    });
+    Ok(ToolOutput::ok(text, Some(v)))
 }
