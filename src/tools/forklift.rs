@@ -242,19 +242,19 @@ pub fn plan_phase(conds: &[Condition]) -> &'static str {
     "Not Ready"
 }
 
-/// Whether a Migration is still under way (Forklift marks it `Running`).
+/// Whether a Migration is still under way: not completed and without a
+/// Succeeded, Failed or Canceled condition. A new Migration the controller
+/// has not picked up yet counts too, so a plan is never started twice.
 pub fn migration_running(m: &Migration) -> bool {
     let conds = migration_conditions(m);
-    if ["Succeeded", "Failed", "Canceled"]
+    let ended = ["Succeeded", "Failed", "Canceled"]
         .iter()
-        .any(|k| true_condition(&conds, k).is_some())
-    {
-        return false;
-    }
-    true_condition(&conds, "Running").is_some()
-        || m.status
+        .any(|k| true_condition(&conds, k).is_some());
+    !ended
+        && m.status
             .as_ref()
-            .is_some_and(|s| s.started.is_some() && s.completed.is_none())
+            .and_then(|s| s.completed.as_ref())
+            .is_none()
 }
 
 /// Whether a Migration is for this plan: by uid when both have one, else by

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod forklift;
 pub mod http;
 
 use std::collections::HashMap;

@@ -114,7 +114,7 @@ impl Snapshot {
             .into_iter()
             .find(|k| self.conditions.iter().any(|c| c.kind == *k && c.is_true()))?;
         match &self.migration {
-            Some(m) if m.running || (m.completed.is_none() && m.started.is_none()) => None,
+            Some(m) if m.running => None,
             _ => Some(done),
         }
     }
@@ -132,7 +132,9 @@ impl Snapshot {
             .iter()
             .filter(|c| c.is_true())
             .map(|c| match &c.message {
-                Some(m) if !m.is_empty() => format!("{} ({}): {m}", c.kind, c.category),
+                Some(m) if !m.is_empty() => {
+                    format!("{} ({}): {}", c.kind, c.category, m.trim_end_matches('.'))
+                }
                 _ => format!("{} ({})", c.kind, c.category),
             })
             .collect()

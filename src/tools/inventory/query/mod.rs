@@ -1,0 +1,480 @@
+//! The inventory query language: kubectl-mtv's `--query`, TSL
+//! (tree-search-language v6) plus SQL-like clauses, parsed and applied to
+//! inventory items given as `serde_json::Value`s.
+//!
+//! ```text
+//! [select f[, …]] [where <expr>] [order by|sort by f [asc|desc], …] [limit N]
+//! ```
+//!
+//! - Clauses are case-insensitive and must come in that order, each at most
+//!   once (`order by` and `sort by` are the same clause). A query that does
+//!   not start with a clause keyword is a where expression: `memoryMB > 4096`
+//!   is `where memoryMB > 4096`.
+//! - `select` items are `f`, `f as alias`, `sum|len|any|all(f) [as alias]`;
+//!   they only shape table output ([`Query::project`]). The where clause and
+//!   `order by` may use an alias (with its reducer).
+//! - Applying a query ([`Query::apply`]) filters with the where clause, then
+//!   sorts (stable), then cuts to the limit.
+//!
+//! Where expressions, loosest binding first: `or`; `and`; comparisons (`=`
+//! `==` `!=` `<>` `<` `<=` `>` `>=` `~=` `~!` `[not] like` `[not] ilike`
+//! `[not] in [..]` `[not] between a and b` `is [not] null`); `+ -`;
+//! `* / %`; prefix `not len any all sum`; unary `- +`, `( )`, `[array]`.
+//! Because prefix `not` binds tighter than comparisons, write
+//! `not (a = b)`. Literals: `'…'` `"…"` `` `…` `` strings (backslash
+//! escapes), numbers with size suffixes (`k M G T P` ×1000ⁿ,
+//! `Ki Mi Gi Ti Pi` ×1024ⁿ, e.g. `100Gi`), `true`, `false`, `null`, dates
+//! `2024-01-31` and RFC 3339 timestamps (compared as times against string
+//! fields holding timestamps). Fields are paths: `name`, `parent.id`,
+//! `disks[0].capacity`, `disks[*].capacity`, `labels[app.kubernetes.io/name]`
+//! (see [`path`]); a missing field is null. An operator with an array on its
+//! left applies per element, so `any(concerns[*].category = 'Critical')`
+//! and `sum(disks[*].capacity) > 100Gi` work.
+//!
+//! Values: `=` compares numbers as numbers, dates/timestamps (literals, or
+//! strings holding one) as times, strings as strings; `<` `>` … order two
+//! numbers, two times or two strings and are an error for other pairs; an
+//! error stops [`Query::apply`], as upstream.
+//!
+//! Deliberate differences from upstream (kubectl-mtv with TSL v6.0.11):
+//! - A null (missing) value never causes an error: `<` `>` `like` `~=` `in`
+//!   `between` with null are false (`!=` and `~!` true), arithmetic with null
+//!   is null, `not`/`and`/`or` read null as false, `len`/`sum` of null are 0,
+//!   `any`/`all` of null are false. `null` may be written anywhere
+//!   (`x = null`), not only in `is [not] null`.
+//! - The where clause must give true or false (null counts as false): an
+//!   array (e.g. `disks[*].capacity > 1Gi` without `any(…)`) or a number is
+//!   an error that says so; upstream silently matches nothing.
+//! - `is null` tests the value itself, also for arrays (upstream maps it over
+//!   the elements, so `concerns is not null` never matched).
+//! - `len` of a string counts characters and of an object its keys; `any` /
+//!   `all` of one boolean is that boolean (upstream: errors).
+//! - Unknown backslash escapes stay as written (`'\d+'` is the regex `\d+`;
+//!   upstream drops the backslash). Quoted dates stay strings (they still
+//!   compare as times), so `like` and `~=` work on timestamp fields.
+//! - `and`/`or` short-circuit; malformed numbers, dates or regexes are
+//!   syntax errors at parse time.
+//! - Only explicit `as` aliases name columns for where / order by (upstream
+//!   also treats an un-aliased `sum(x)` as a column called `x`).
+//!
+//! ```text
+//! let q = query::parse("select name, memoryMB as mem where memoryMB > 4096 order by mem desc limit 5")?;
+//! let applied = q.apply(vms)?;
+//! let rows: Vec<_> = applied.items.iter().map(|vm| q.project(vm)).collect();
+//! ```
+
+pub mod ast;
+mod datetime;
+mod error;
+mod eval;
+mod parser;
+pub mod path;
+
+use serde_json::{Map, Value};
+
+pub use self::ast::{Expr, OrderKey, Reducer, SelectItem};
+pub use self::datetime::Timestamp;
+pub use self::error::{ErrorKind, QueryError};
+pub use self::path::Path;
+
+/// A parsed query.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// `select` columns, in order (empty: no select clause).
+    pub select: Vec<SelectItem>,
+    /// The where clause.
+    pub filter: Option<Expr>,
+    /// `order by` keys, most significant first.
+    pub order: Vec<OrderKey>,
+    /// `limit`.
+    pub limit: Option<usize>,
+}
+
+/// The result of [`Query::apply`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    /// The items that matched, sorted and cut to the limit.
+    pub items: Vec<Value>,
+    /// How many items matched before the limit was applied.
+    pub matched_total: usize,
+}
+
+/// Parses a query; an empty (or blank) query matches everything.
+pub fn parse(text: &str) -> Result<Query, QueryError> {
+    parser::parse_query(text)
+}
+
+impl Query {
+    /// Whether the query has no clause at all.
+    pub fn is_empty(&self) -> bool {
+        self.select.is_empty()
+            && self.filter.is_none()
+            && self.order.is_empty()
+            && self.limit.is_none()
+    }
+
+    /// Whether `item` passes the where clause (true without one). Errors when
+    /// an operator meets values it cannot handle, or when the clause does not
+    /// give true/false (e.g. a per-element array not wrapped in `any(…)`).
+    pub fn matches(&self, item: &Value) -> Result<bool, QueryError> {
+        match &self.filter {
+            Some(expr) => eval::filter(expr, item),
+            None => Ok(true),
+        }
+    }
+
+    /// Filters (where), sorts (order by, stable) and cuts (limit) `items`.
+    pub fn apply(&self, items: Vec<Value>) -> Result<Applied, QueryError> {
+        let mut kept = Vec::with_capacity(items.len());
+        for item in items {
+            if self.matches(&item)? {
+                kept.push(item);
+            }
+        }
+        let matched_total = kept.len();
+        if !self.order.is_empty() {
+            let mut keyed: Vec<(Vec<Value>, Value)> = kept
+                .into_iter()
+                .map(|item| {
+                    let keys = self
+                        .order
+                        .iter()
+                        .map(|k| eval::select_value(&k.column, &item))
+                        .collect();
+                    (keys, item)
+                })
+                .collect();
+            keyed.sort_by(|(a, _), (b, _)| {
+                self.order
+                    .iter()
+                    .zip(a.iter().zip(b))
+                    .map(|(key, (x, y))| {
+                        let ord = eval::sort_cmp(x, y);
+                        if key.descending {
+                            ord.reverse()
+                        } else {
+                            ord
+                        }
+                    })
+                    .find(|ord| ord.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            kept = keyed.into_iter().map(|(_, item)| item).collect();
+        }
+        if let Some(limit) = self.limit {
+            kept.truncate(limit);
+        }
+        Ok(Applied {
+            items: kept,
+            matched_total,
+        })
+    }
+
+    /// The select columns of `item` as an object (column name → value, in
+    /// select order), for table output; the whole item when there is no
+    /// select clause.
+    pub fn project(&self, item: &Value) -> Value {
+        if self.select.is_empty() {
+            return item.clone();
+        }
+        let row: Map<String, Value> = self
+            .select
+            .iter()
+            .map(|column| (column.name(), eval::select_value(column, item)))
+            .collect();
+        Value::Object(row)
+    }
+
+    /// The select column names (alias, `sum(path)` or path), in order.
+    pub fn columns(&self) -> Vec<String> {
+        self.select.iter().map(SelectItem::name).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const GI: u64 = 1024 * 1024 * 1024;
+
+    /// A trimmed copy of the vSphere VMs in the inventory fixtures.
+    fn vms() -> Vec<Value> {
+        let vm = |name: &str,
+                  power: &str,
+                  mem: u64,
+                  cpus: u64,
+                  disks: &[u64],
+                  concerns: &[&str]| {
+            json!({
+                "id": format!("vm-{name}"),
+                "name": name,
+                "powerState": power,
+                "memoryMB": mem,
+                "cpuCount": cpus,
+                "disks": disks.iter().map(|gi| json!({"capacity": gi * GI})).collect::<Vec<_>>(),
+                "concerns": concerns.iter().map(|c| json!({"category": c, "label": "x"})).collect::<Vec<_>>(),
+            })
+        };
+        vec![
+            vm("web-01", "poweredOn", 8192, 4, &[40], &["Warning"]),
+            vm(
+                "web-02",
+                "poweredOn",
+                8192,
+                4,
+                &[40, 100],
+                &["Warning", "Information"],
+            ),
+            vm("db-01", "poweredOn", 32768, 8, &[50, 200, 500], &[]),
+            vm(
+                "win-app-01",
+                "poweredOff",
+                4096,
+                2,
+                &[80],
+                &["Warning", "Warning"],
+            ),
+            vm(
+                "legacy-app",
+                "suspended",
+                2048,
+                1,
+                &[20],
+                &["Critical", "Warning"],
+            ),
+            vm(
+                "test-vm",
+                "poweredOff",
+                2048,
+                2,
+                &[16],
+                &["Warning", "Warning"],
+            ),
+        ]
+    }
+
+    fn names(items: &[Value]) -> Vec<&str> {
+        items.iter().map(|v| v["name"].as_str().unwrap()).collect()
+    }
+
+    fn run(text: &str) -> Applied {
+        parse(text)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+            .apply(vms())
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn reference_example_power_and_memory() {
+        let got = run("where powerState = 'poweredOn' and memoryMB > 8192");
+        assert_eq!(names(&got.items), ["db-01"]);
+        assert_eq!(got.matched_total, 1);
+    }
+
+    #[test]
+    fn reference_example_any_critical_concern() {
+        let got = run("where any(concerns[*].category = 'Critical')");
+        assert_eq!(names(&got.items), ["legacy-app"]);
+    }
+
+    #[test]
+    fn reference_example_sum_of_disks() {
+        // web-02: 140 GiB, db-01: 750 GiB; web-01 (40) and win-app-01 (80) are below.
+        let got = run("where sum(disks[*].capacity) > 100Gi");
+        assert_eq!(names(&got.items), ["web-02", "db-01"]);
+    }
+
+    #[test]
+    fn reference_example_select_order_limit() {
+        let q =
+            parse("select name, memoryMB as mem where memoryMB > 4096 order by mem desc limit 5")
+                .unwrap();
+        assert_eq!(q.columns(), ["name", "mem"]);
+        let got = q.apply(vms()).unwrap();
+        assert_eq!(got.matched_total, 3);
+        let rows: Vec<Value> = got.items.iter().map(|vm| q.project(vm)).collect();
+        // Stable: web-01 stays before web-02 (equal memory).
+        assert_eq!(
+            rows,
+            [
+                json!({"name": "db-01", "mem": 32768}),
+                json!({"name": "web-01", "mem": 8192}),
+                json!({"name": "web-02", "mem": 8192}),
+            ]
+        );
+        // Project keeps select order.
+        let keys: Vec<&String> = rows[0].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["name", "mem"]);
+    }
+
+    #[test]
+    fn a_query_without_keyword_is_a_where_clause() {
+        let bare = run("memoryMB <= 4096 and powerState != 'suspended'");
+        let with = run("where memoryMB <= 4096 and powerState != 'suspended'");
+        assert_eq!(names(&bare.items), ["win-app-01", "test-vm"]);
+        assert_eq!(bare, with);
+        let got = run("cpuCount >= 4 order by name limit 2");
+        assert_eq!(names(&got.items), ["db-01", "web-01"]);
+        assert_eq!(got.matched_total, 3);
+    }
+
+    #[test]
+    fn limit_cuts_after_sorting_and_counts_all_matches() {
+        let got = run("order by memoryMB desc, name desc limit 2");
+        assert_eq!(names(&got.items), ["db-01", "web-02"]);
+        assert_eq!(got.matched_total, 6);
+        let got = run("powerState = 'poweredOn' limit 0");
+        assert!(got.items.is_empty());
+        assert_eq!(got.matched_total, 3);
+        let got = run("limit 100");
+        assert_eq!(got.items.len(), 6);
+    }
+
+    #[test]
+    fn order_by_keys_aliases_and_reducers() {
+        let got = run("sort by cpuCount asc, memoryMB desc, name");
+        assert_eq!(
+            names(&got.items),
+            [
+                "legacy-app",
+                "win-app-01",
+                "test-vm",
+                "web-01",
+                "web-02",
+                "db-01"
+            ]
+        );
+        let q = parse(
+            "select name, sum(disks[*].capacity) as total, len(concerns) \
+             where total > 50Gi order by total desc",
+        )
+        .unwrap();
+        let got = q.apply(vms()).unwrap();
+        assert_eq!(names(&got.items), ["db-01", "web-02", "win-app-01"]);
+        assert_eq!(
+            q.project(&got.items[1]),
+            json!({"name": "web-02", "total": 140 * GI, "len(concerns)": 2})
+        );
+        let got = run("order by len(concerns) desc, name limit 3");
+        assert_eq!(names(&got.items), ["legacy-app", "test-vm", "web-02"]);
+    }
+
+    #[test]
+    fn order_by_puts_missing_values_first_ascending() {
+        let items = vec![
+            json!({"name": "b", "rank": 2}),
+            json!({"name": "none"}),
+            json!({"name": "a", "rank": "10"}),
+            json!({"name": "c", "rank": 1}),
+        ];
+        let q = parse("order by rank").unwrap();
+        assert_eq!(
+            names(&q.apply(items.clone()).unwrap().items),
+            ["none", "c", "b", "a"]
+        );
+        let q = parse("order by rank desc").unwrap();
+        assert_eq!(
+            names(&q.apply(items).unwrap().items),
+            ["a", "b", "c", "none"]
+        );
+    }
+
+    #[test]
+    fn project_and_matches() {
+        let q = parse("select name, .powerState, parent.id, disks[0].capacity as first, all(nope)")
+            .unwrap();
+        let vm = &vms()[0];
+        assert_eq!(
+            q.project(vm),
+            json!({
+                "name": "web-01",
+                "powerState": "poweredOn",
+                "parent.id": null,
+                "first": 40 * GI,
+                "all(nope)": null
+            })
+        );
+        let all = parse("").unwrap();
+        assert!(all.is_empty());
+        assert!(all.matches(vm).unwrap());
+        assert_eq!(all.project(vm), *vm);
+        assert_eq!(all.apply(vms()).unwrap().items, vms());
+        assert!(parse("name = 'web-01'").unwrap().matches(vm).unwrap());
+        assert!(!parse("name = 'web-02'").unwrap().matches(vm).unwrap());
+    }
+
+    #[test]
+    fn timestamps_in_string_fields() {
+        let items = vec![
+            json!({"name": "old", "metadata": {"creationTimestamp": "2024-11-30T23:59:59Z"}}),
+            json!({"name": "new", "metadata": {"creationTimestamp": "2025-06-02T09:14:05Z"}}),
+            json!({"name": "tz", "metadata": {"creationTimestamp": "2025-01-01T01:00:00+02:00"}}),
+        ];
+        let pick = |text: &str| {
+            let got = parse(text).unwrap().apply(items.clone()).unwrap();
+            names(&got.items)
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pick("metadata.creationTimestamp > 2025-01-01"), ["new"]);
+        assert_eq!(
+            pick("metadata.creationTimestamp < 2025-01-01"),
+            ["old", "tz"]
+        );
+        assert_eq!(
+            pick(
+                "metadata.creationTimestamp between 2024-12-31T23:00:00Z and 2025-01-01T00:00:00Z"
+            ),
+            ["tz"]
+        );
+        assert_eq!(
+            pick("metadata.creationTimestamp >= '2025-06-02T11:14:05+02:00'"),
+            ["new"]
+        );
+    }
+
+    #[test]
+    fn evaluation_errors_stop_apply() {
+        let e = parse("where memoryMB > 'lots'")
+            .unwrap()
+            .apply(vms())
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Evaluation);
+        assert_eq!(e.position, 15);
+        assert_eq!(
+            e.to_string(),
+            "at position 15: '>' needs two numbers, two dates or two strings, got a number and a string"
+        );
+        let e = parse("concerns[*].category = 'Critical'")
+            .unwrap()
+            .apply(vms())
+            .unwrap_err();
+        assert!(e.message.contains("any(…)"), "{e}");
+    }
+
+    #[test]
+    fn malformed_queries_point_at_the_problem() {
+        let e = parse("where powerState = 'poweredOn' and memoryMB >").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Syntax);
+        assert_eq!(e.position, 45);
+        assert_eq!(
+            e.to_string(),
+            "at position 45: expected a value after '>', found the end of the query"
+        );
+        let e = parse("select name where memoryMB > 4096 limit 5 order by name").unwrap_err();
+        assert_eq!(e.position, 42);
+        assert!(
+            e.message.starts_with("'order by' must come before 'limit'"),
+            "{e}"
+        );
+        let text = "where name = 'web-01' and and";
+        let e = parse(text).unwrap_err();
+        assert_eq!(e.position, 26);
+        assert_eq!(
+            e.pointer(text),
+            "where name = 'web-01' and and\n                          ^"
+        );
+    }
+}
