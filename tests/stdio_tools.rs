@@ -725,3 +725,17 @@ async fn batches_follow_the_negotiated_protocol_version() {
         "{r}"
     );
 }
+
+#[tokio::test]
+async fn namespace_and_all_namespaces_together_are_refused() {
+    let mut c = StdioClient::admin(&[]).await;
+    for watch in [false, true] {
+        let err = c
+            .call_err(
+                "get_plans",
+                json!({"namespace": "default", "all_namespaces": true, "watch": watch}),
+            )
+            .await;
+        assert!(err.contains("not both"), "{err}");
+    }
+}

@@ -73,7 +73,16 @@ async fn start_plan_creates_the_migration_then_refuses_a_running_plan() {
     assert_eq!(m["metadata"]["ownerReferences"][0]["uid"], *plan_uid);
     assert!(m["spec"].get("cutover").is_none(), "cold plan: no cutover");
 
-    // Not picked up by the controller yet: still counts as running.
+    // Not picked up by the controller yet: still counts as running, and
+    // describe_plan says what it waits for.
+    let d = c.call("describe_plan", args.clone()).await;
+    assert!(
+        text(&d).contains(&format!(
+            "{name}: waiting for the Forklift controller (no status yet"
+        )),
+        "{}",
+        text(&d)
+    );
     let err = c.call_err("start_plan", args.clone()).await;
     assert!(
         err.contains("already running") && err.contains(&name),
@@ -272,17 +281,40 @@ async fn cancel_plan_adds_vms_to_the_running_migration() {
         "nothing changed"
     );
 
-    // By name and by id; twice is the same.
-    for _ in 0..2 {
-        let r = c
-            .call_ok("cancel_plan", json!({"name": "web-tier-migration", "namespace": ns, "vms": ["web-01", "vm-1002"]}))
-            .await;
-        assert_eq!(r["migration"], "web-tier-migration-1");
-    }
+    // By name and by id: web-02 already failed, so only web-01 is canceled.
+    let r = c
+        .call_ok(
+            "cancel_plan",
+            json!({"name": "web-tier-migration", "namespace": ns, "vms": ["web-01", "vm-1002"]}),
+        )
+        .await;
+    assert_eq!(r["migration"], "web-tier-migration-1");
+    assert_eq!(r["canceled"], json!(["web-01"]));
+    assert_eq!(r["alreadyFinished"], json!(["web-02 (Failed)"]));
     let cancel = get("migrations", &ns, "web-tier-migration-1").await["spec"]["cancel"].clone();
-    assert_eq!(
-        cancel,
-        json!([{"id": "vm-1001", "name": "web-01"}, {"id": "vm-1002", "name": "web-02"}])
+    assert_eq!(cancel, json!([{"id": "vm-1001", "name": "web-01"}]));
+    // Again: nothing new to cancel, and it says why.
+    let err = c
+        .call_err(
+            "cancel_plan",
+            json!({"name": "web-tier-migration", "namespace": ns, "vms": ["vm-1001", "web-02"]}),
+        )
+        .await;
+    assert!(
+        err.contains("cancellation already requested: web-01")
+            && err.contains("already finished, nothing to stop: web-02 (Failed)"),
+        "{err}"
+    );
+    let d = c
+        .call(
+            "describe_plan",
+            json!({"name": "web-tier-migration", "namespace": ns}),
+        )
+        .await;
+    assert!(
+        text(&d).contains("cancel requested for web-01"),
+        "{}",
+        text(&d)
     );
 
     let err = c
@@ -743,26 +775,33 @@ async fn get_logs_finds_pods_and_fails_clearly_without_a_kubelet() {
     let ns = fresh_namespace("wf-logs").await;
     sample_estate(&ns);
     let mut c = StdioClient::admin(&["--kubelet-timeout", "3"]).await;
-    // The plan's conversion pod is found by its label; it never ran.
-    let err = c
-        .call_err(
+    // The plan's conversion pod is found by its label; it never ran: an
+    // answer ("no logs yet"), not a failure.
+    let r = c
+        .call_ok(
             "get_logs",
             json!({"namespace": ns, "plan": "web-tier-migration"}),
         )
         .await;
+    assert_eq!(r["pods"][0]["pod"], "web-tier-migration-vm-1002-v2v", "{r}");
     assert!(
-        err.contains("web-tier-migration-vm-1002-v2v") && err.contains("not scheduled on a node"),
-        "{err}"
+        r["pods"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("not scheduled on a node"),
+        "{r}"
     );
-    let err = c
-        .call_err(
+    let r = c
+        .call(
             "get_logs",
             json!({"namespace": ns, "plan": "db-tier-migration"}),
         )
         .await;
+    assert_eq!(r["isError"], false);
     assert!(
-        err.contains("no migration pods") && err.contains("plan="),
-        "{err}"
+        text(&r).contains("No migration pods") && text(&r).contains("plan=<plan uid>"),
+        "{}",
+        text(&r)
     );
 
     // A controller pod on a node whose kubelet never answers: a clear error

@@ -293,23 +293,42 @@ pub fn attempt<'a>(
     }
 }
 
-/// Reads a Plan, or says clearly that it is missing.
+/// Reads a Plan, or says clearly that it is missing (and where a plan of
+/// that name does exist, when the caller may list plans cluster-wide).
 pub async fn get_plan(conn: &Connection, namespace: &str, name: &str) -> Result<Plan, ToolError> {
     let api: Api<Plan> = Api::namespaced(conn.client.clone(), namespace);
-    api.get(name).await.map_err(|e| {
-        ToolError::Kube(KubeFailure::from_kube(
-            &e,
-            &attempt(
-                "get",
-                "Plan",
-                "plans.forklift.konveyor.io",
-                Some(name),
-                namespace,
-                conn,
-                "get_plans",
-            ),
-        ))
-    })
+    match api.get(name).await {
+        Ok(p) => Ok(p),
+        Err(e) => {
+            let mut f = KubeFailure::from_kube(
+                &e,
+                &attempt(
+                    "get",
+                    "Plan",
+                    "plans.forklift.konveyor.io",
+                    Some(name),
+                    namespace,
+                    conn,
+                    "get_plans",
+                ),
+            );
+            if f.code == Some(404) {
+                let all: Api<Plan> = Api::all(conn.client.clone());
+                let lp = ListParams::default().fields(&format!("metadata.name={name}"));
+                if let Ok(list) = all.list(&lp).await {
+                    let found: Vec<String> =
+                        list.items.iter().filter_map(|p| p.namespace()).collect();
+                    if !found.is_empty() {
+                        f.message.push_str(&format!(
+                            " A Plan named \"{name}\" exists in namespace(s): {}.",
+                            found.join(", ")
+                        ));
+                    }
+                }
+            }
+            Err(ToolError::Kube(f))
+        }
+    }
 }
 
 /// The plan's Migrations, oldest first.

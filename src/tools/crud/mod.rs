@@ -53,7 +53,11 @@ impl CrudTool {
         let name = self.def.name;
         // Parse and check everything before connecting.
         let call = match self.def.verb {
-            Verb::Get => Call::Get(parse_args(name, args)?),
+            Verb::Get => {
+                let a: GetArgs = parse_args(name, args)?;
+                ops::check_scope(&a)?;
+                Call::Get(a)
+            }
             Verb::Create => {
                 let a: CreateArgs = parse_args(name, args)?;
                 ops::check_create(r, &a)?;

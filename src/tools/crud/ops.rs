@@ -104,6 +104,17 @@ fn dry_run_note(dry_run: bool) -> &'static str {
     }
 }
 
+/// `all_namespaces` and a namespace contradict each other: say so rather
+/// than pick one silently.
+pub fn check_scope(a: &GetArgs) -> Result<(), ToolError> {
+    if a.all_namespaces == Some(true) && a.namespace.as_deref().is_some_and(|n| !n.is_empty()) {
+        return Err(ToolError::invalid(
+            "Give namespace or all_namespaces: true, not both (all_namespaces lists every namespace).",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> ToolResult {
     let yaml = a.output == Some(OutputFormat::Yaml);
     let all = a.all_namespaces.unwrap_or(false) && r.namespaced;

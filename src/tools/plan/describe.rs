@@ -4,20 +4,15 @@
 //! error, the latest Migration, and the recent Warning events.
 
 use futures::future::BoxFuture;
-use k8s_openapi::api::core::v1::{Namespace, ObjectReference};
-use kube::api::Api;
 use kube::ResourceExt;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::references::{self, Reference};
 use super::{migration_type, namespace_or_default, Snapshot};
-use crate::cluster::Connection;
 use crate::tools::events::{self, EventType};
-use crate::tools::forklift::{
-    get_plan, network_map_conditions, plan_migrations, provider_conditions, storage_map_conditions,
-    true_condition, Condition, NetworkMap, Provider, StorageMap,
-};
+use crate::tools::forklift::{get_plan, plan_migrations};
 use crate::tools::schema::{self, Hints};
 use crate::tools::{parse_args, CallContext, Tool, ToolDefinition, ToolOutput, ToolResult};
 
@@ -68,99 +63,6 @@ impl Tool for DescribePlan {
     }
 }
 
-/// What became of a reference the plan makes.
-struct Reference {
-    role: &'static str,
-    kind: &'static str,
-    name: String,
-    namespace: String,
-    /// `Ok(None)`: missing; `Ok(Some(conds))`: found; `Err`: could not read.
-    state: Result<Option<Vec<Condition>>, String>,
-}
-
-impl Reference {
-    fn verdict(&self) -> String {
-        match &self.state {
-            Ok(None) => "MISSING".to_owned(),
-            Err(e) => format!("cannot read ({e})"),
-            Ok(Some(conds)) if self.kind == "Namespace" => {
-                let _ = conds;
-                "exists".to_owned()
-            }
-            Ok(Some(conds)) => match true_condition(conds, "Ready") {
-                Some(_) => "Ready".to_owned(),
-                None => {
-                    let bad: Vec<String> = conds
-                        .iter()
-                        .filter(|c| {
-                            c.is_true() && matches!(c.category.as_str(), "Critical" | "Error")
-                        })
-                        .map(|c| format!("{}: {}", c.kind, c.message.as_deref().unwrap_or("-")))
-                        .collect();
-                    if bad.is_empty() {
-                        "not Ready".to_owned()
-                    } else {
-                        format!("not Ready ({})", bad.join("; "))
-                    }
-                }
-            },
-        }
-    }
-
-    fn is_problem(&self) -> bool {
-        match &self.state {
-            Ok(None) | Err(_) => true,
-            Ok(Some(_)) if self.kind == "Namespace" => false,
-            Ok(Some(c)) => true_condition(c, "Ready").is_none(),
-        }
-    }
-
-    fn to_json(&self) -> Value {
-        json!({
-            "role": self.role,
-            "kind": self.kind,
-            "name": self.name,
-            "namespace": self.namespace,
-            "state": self.verdict(),
-            "ok": !self.is_problem(),
-        })
-    }
-}
-
-/// Reads one referenced object's conditions: `Ok(None)` when it is missing.
-async fn look_up<K, F>(
-    conn: &Connection,
-    namespace: &str,
-    name: &str,
-    conditions: F,
-) -> Result<Option<Vec<Condition>>, String>
-where
-    K: kube::Resource<Scope = kube::core::NamespaceResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-    K::DynamicType: Default,
-    F: Fn(&K) -> Vec<Condition>,
-{
-    let api: Api<K> = Api::namespaced(conn.client.clone(), namespace);
-    match api.get_opt(name).await {
-        Ok(Some(obj)) => Ok(Some(conditions(&obj))),
-        Ok(None) => Ok(None),
-        Err(kube::Error::Api(s)) => Err(format!("{} {}", s.code, s.reason)),
-        Err(e) => Err(crate::cluster::errors::error_chain(&e)),
-    }
-}
-
-fn target(r: &ObjectReference, plan_ns: &str) -> (String, String) {
-    (
-        r.name.clone().unwrap_or_default(),
-        r.namespace
-            .clone()
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| plan_ns.to_owned()),
-    )
-}
-
 async fn run(ctx: &CallContext, args: Value) -> ToolResult {
     let a: DescribePlanArgs = parse_args("describe_plan", args)?;
     let conn = ctx.connect().await?;
@@ -169,55 +71,8 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
     let migs = plan_migrations(&conn, &plan).await?;
     let snap = Snapshot::of(&plan, migs.last());
 
-    let mut refs = Vec::new();
-    for (role, r) in [
-        ("source provider", &plan.spec.provider.source),
-        ("target provider", &plan.spec.provider.destination),
-    ] {
-        let (name, rns) = target(r, &ns);
-        let state = look_up::<Provider, _>(&conn, &rns, &name, provider_conditions).await;
-        refs.push(Reference {
-            role,
-            kind: "Provider",
-            name,
-            namespace: rns,
-            state,
-        });
-    }
-    let (name, rns) = target(&plan.spec.map.network, &ns);
-    let state = look_up::<NetworkMap, _>(&conn, &rns, &name, network_map_conditions).await;
-    refs.push(Reference {
-        role: "network map",
-        kind: "NetworkMap",
-        name,
-        namespace: rns,
-        state,
-    });
-    let (name, rns) = target(&plan.spec.map.storage, &ns);
-    let state = look_up::<StorageMap, _>(&conn, &rns, &name, storage_map_conditions).await;
-    refs.push(Reference {
-        role: "storage map",
-        kind: "StorageMap",
-        name,
-        namespace: rns,
-        state,
-    });
+    let refs = references::check(&conn, &plan).await;
     let tns = plan.spec.target_namespace.clone();
-    let ns_api: Api<Namespace> = Api::all(conn.client.clone());
-    let state = match ns_api.get_opt(&tns).await {
-        Ok(Some(_)) => Ok(Some(Vec::new())),
-        Ok(None) => Ok(None),
-        Err(kube::Error::Api(s)) => Err(format!("{} {}", s.code, s.reason)),
-        Err(e) => Err(crate::cluster::errors::error_chain(&e)),
-    };
-    refs.push(Reference {
-        role: "target namespace",
-        kind: "Namespace",
-        name: tns.clone(),
-        namespace: String::new(),
-        state,
-    });
-
     let objects = {
         let mut o = vec![("Plan".to_owned(), plan.name_any())];
         o.extend(migs.iter().map(|m| ("Migration".to_owned(), m.name_any())));
@@ -286,17 +141,7 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
         ));
     }
     match &snap.migration {
-        Some(m) => t.push_str(&format!(
-            "\nLatest migration {}: {}, started {}, completed {}{}",
-            m.name,
-            if m.running { "running" } else { "not running" },
-            m.started.as_deref().unwrap_or("-"),
-            m.completed.as_deref().unwrap_or("-"),
-            m.cutover
-                .as_deref()
-                .map(|c| format!(", cutover {c}"))
-                .unwrap_or_default()
-        )),
+        Some(m) => t.push_str(&format!("\nLatest migration {}", m.line())),
         None => t.push_str("\nNo migration has been started (start_plan starts one)."),
     }
     if !snap.vms.is_empty() {
@@ -350,20 +195,7 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
 /// What to do next, from where the plan stands.
 fn next_steps(snap: &Snapshot, refs: &[Reference], name: &str, ns: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for r in refs.iter().filter(|r| r.is_problem()) {
-        out.push(match (&r.state, r.kind) {
-            (Ok(None), "Namespace") => format!("create the target namespace {} (or patch the plan's spec.targetNamespace)", r.name),
-            (Ok(None), kind) => format!(
-                "the {} {} {} does not exist in {}: create it, or patch the plan to name one that exists (get_{}s)",
-                r.role, kind, r.name, r.namespace, kind.to_lowercase()
-            ),
-            (Err(_), _) => format!("the {} could not be read with this identity; check access", r.role),
-            _ => format!(
-                "the {} {} is not Ready: get_events {{\"kind\": \"{}\", \"name\": \"{}\", \"namespace\": \"{}\"}}",
-                r.role, r.name, r.kind, r.name, r.namespace
-            ),
-        });
-    }
+    out.extend(refs.iter().filter(|r| r.is_problem()).map(Reference::fix));
     let failed: Vec<&str> = snap
         .vms
         .iter()
@@ -375,6 +207,16 @@ fn next_steps(snap: &Snapshot, refs: &[Reference], name: &str, ns: &str) -> Vec<
             "read the migration pods' logs: get_logs {{\"plan\": \"{name}\", \"namespace\": \"{ns}\", \"grep\": \"(?i)error|fail\"}} (failed: {})",
             failed.join(", ")
         ));
+        out.push(
+            "once the cause is fixed and the running migration has ended, start_plan again: Forklift migrates again only the VMs that did not succeed"
+                .into(),
+        );
+    }
+    if snap.migration.as_ref().is_some_and(|m| m.stalled()) {
+        out.push(
+            "the Forklift controller has not picked up the latest Migration: check it runs (get_logs without plan reads its logs)"
+                .into(),
+        );
     }
     match snap.phase {
         "Ready" if snap.migration.is_none() => out.push(format!(

@@ -13,12 +13,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{namespace_or_default, Snapshot};
+use super::{namespace_or_default, references, Snapshot};
 use crate::cluster::{Connection, KubeFailure};
 use crate::generated::models::migrations::{MigrationCancel, MigrationSpec};
 use crate::tools::crud::ops::FIELD_MANAGER;
 use crate::tools::forklift::{
-    attempt, get_plan, is_warm, migration_running, plan_conditions, plan_migrations,
+    attempt, get_plan, is_warm, migration_running, migration_vms, plan_conditions, plan_migrations,
     true_condition, Migration, Plan,
 };
 use crate::tools::schema::{self, Hints};
@@ -253,7 +253,7 @@ async fn start(ctx: &CallContext, a: StartArgs) -> ToolResult {
                     "{} ({}): {}",
                     c.kind,
                     c.category,
-                    c.message.as_deref().unwrap_or("-")
+                    c.message.as_deref().unwrap_or("-").trim_end_matches('.')
                 )
             })
             .collect();
@@ -264,8 +264,19 @@ async fn start(ctx: &CallContext, a: StartArgs) -> ToolResult {
         } else {
             blockers.join("; ")
         };
+        let fixes: Vec<String> = references::check(&conn, &plan)
+            .await
+            .iter()
+            .filter(|r| r.is_problem())
+            .map(|r| r.fix())
+            .collect();
+        let fix = if fixes.is_empty() {
+            String::new()
+        } else {
+            format!(" To fix: {}.", fixes.join("; "))
+        };
         return Err(ToolError::refused(format!(
-            "{who} is not Ready, so it cannot be started: {why}. See describe_plan {{\"name\": \"{}\", \"namespace\": \"{ns}\"}} for what to fix.",
+            "{who} is not Ready, so it cannot be started: {why}.{fix} See describe_plan {{\"name\": \"{}\", \"namespace\": \"{ns}\"}} for details.",
             a.name
         )));
     }
@@ -448,13 +459,51 @@ async fn cancel(ctx: &CallContext, a: CancelArgs) -> ToolResult {
         )));
     };
     let mname = m.name_any();
-    let mut merged: Vec<MigrationCancel> = m.spec.cancel.clone().unwrap_or_default();
+    let existing: Vec<MigrationCancel> = m.spec.cancel.clone().unwrap_or_default();
     let key = |c: &MigrationCancel| c.id.clone().or_else(|| c.name.clone());
+    let finished: Vec<(String, String)> = migration_vms(m)
+        .into_iter()
+        .filter_map(|v| {
+            v.outcome
+                .clone()
+                .map(|o| (v.id.clone(), format!("{} ({o})", v.label())))
+        })
+        .collect();
+    let label = |c: &MigrationCancel| c.name.clone().or_else(|| c.id.clone()).unwrap_or_default();
+    let (mut added, mut already, mut done) = (Vec::new(), Vec::new(), Vec::new());
     for c in chosen {
-        if !merged.iter().any(|x| key(x) == key(&c)) {
-            merged.push(c);
+        if let Some((_, what)) = finished.iter().find(|(id, _)| Some(id) == c.id.as_ref()) {
+            done.push(what.clone());
+        } else if existing.iter().any(|x| key(x) == key(&c))
+            || added.iter().any(|x| key(x) == key(&c))
+        {
+            already.push(label(&c));
+        } else {
+            added.push(c);
         }
     }
+    if added.is_empty() {
+        let mut why = Vec::new();
+        if !done.is_empty() {
+            why.push(format!(
+                "already finished, nothing to stop: {}",
+                done.join(", ")
+            ));
+        }
+        if !already.is_empty() {
+            why.push(format!(
+                "cancellation already requested: {}",
+                already.join(", ")
+            ));
+        }
+        return Err(ToolError::refused(format!(
+            "Nothing to cancel in Migration {mname} of {who}: {}.",
+            why.join("; ")
+        )));
+    }
+    let names: Vec<String> = added.iter().map(label).collect();
+    let mut merged = existing;
+    merged.extend(added);
     let api: Api<Migration> = Api::namespaced(conn.client.clone(), &ns);
     let pp = PatchParams {
         dry_run,
@@ -468,18 +517,30 @@ async fn cancel(ctx: &CallContext, a: CancelArgs) -> ToolResult {
     )
     .await
     .map_err(|e| write_failure(&e, "patch", "Migration", Some(&mname), &ns, &conn))?;
-    let names: Vec<String> = merged
-        .iter()
-        .map(|c| c.name.clone().or_else(|| c.id.clone()).unwrap_or_default())
-        .collect();
+    let mut text = format!(
+        "Cancellation requested in Migration {mname} of {who}{}: {}. Forklift stops these VMs' migration; {}",
+        dry_note(dry_run),
+        names.join(", "),
+        how_to_follow(&a.name, &ns)
+    );
+    if !done.is_empty() {
+        text.push_str(&format!(
+            "\nNot canceled, already finished: {}.",
+            done.join(", ")
+        ));
+    }
+    if !already.is_empty() {
+        text.push_str(&format!(
+            "\nAlready requested before: {}.",
+            already.join(", ")
+        ));
+    }
     Ok(ToolOutput::ok(
-        format!(
-            "Cancellation requested in Migration {mname} of {who}{}: {}. Forklift stops these VMs' migration; {}",
-            dry_note(dry_run),
-            names.join(", "),
-            how_to_follow(&a.name, &ns)
+        text,
+        Some(
+            json!({"plan": {"name": a.name, "namespace": ns}, "migration": mname, "canceled": names,
+                    "alreadyFinished": done, "alreadyRequested": already, "dryRun": dry_run}),
         ),
-        Some(json!({"plan": {"name": a.name, "namespace": ns}, "migration": mname, "canceled": names, "dryRun": dry_run})),
     ))
 }
 

@@ -8,6 +8,7 @@
 
 pub mod describe;
 pub mod lifecycle;
+pub mod references;
 pub mod watch;
 
 use std::sync::Arc;
@@ -60,9 +61,15 @@ pub struct Snapshot {
 pub struct MigrationBrief {
     pub name: String,
     pub running: bool,
+    /// Whether Forklift's controller has written its status yet.
+    pub picked_up: bool,
+    /// Seconds since it was created.
+    pub age_seconds: Option<i64>,
     pub started: Option<String>,
     pub completed: Option<String>,
     pub cutover: Option<String>,
+    /// VMs whose cancellation was requested (`spec.cancel`).
+    pub cancel_requested: Vec<String>,
     pub conditions: Vec<Condition>,
 }
 
@@ -71,17 +78,67 @@ impl MigrationBrief {
         MigrationBrief {
             name: m.name_any(),
             running: migration_running(m),
+            picked_up: m.status.is_some(),
+            age_seconds: m
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| k8s_openapi::jiff::Timestamp::now().as_second() - t.0.as_second()),
             started: m.status.as_ref().and_then(|s| s.started.clone()),
             completed: m.status.as_ref().and_then(|s| s.completed.clone()),
             cutover: m.spec.cutover.clone(),
+            cancel_requested: m
+                .spec
+                .cancel
+                .iter()
+                .flatten()
+                .map(|c| c.name.clone().or_else(|| c.id.clone()).unwrap_or_default())
+                .collect(),
             conditions: migration_conditions(m),
         }
+    }
+
+    /// One line: running or not, picked up or not, times, cutover, cancels.
+    pub fn line(&self) -> String {
+        let state = match (self.running, self.picked_up) {
+            (true, false) => format!(
+                "waiting for the Forklift controller (no status yet{})",
+                self.age_seconds
+                    .map(|a| format!(", created {a} s ago"))
+                    .unwrap_or_default()
+            ),
+            (true, true) => "running".to_owned(),
+            (false, _) => "finished".to_owned(),
+        };
+        let mut s = format!(
+            "{}: {state}, started {}, completed {}",
+            self.name,
+            self.started.as_deref().unwrap_or("-"),
+            self.completed.as_deref().unwrap_or("-")
+        );
+        if let Some(c) = &self.cutover {
+            s.push_str(&format!(", cutover {c}"));
+        }
+        if !self.cancel_requested.is_empty() {
+            s.push_str(&format!(
+                ", cancel requested for {}",
+                self.cancel_requested.join(", ")
+            ));
+        }
+        s
+    }
+
+    /// A Migration the controller has not picked up within a minute.
+    pub fn stalled(&self) -> bool {
+        self.running && !self.picked_up && self.age_seconds.is_some_and(|a| a > 60)
     }
 
     pub fn to_json(&self) -> Value {
         json!({
             "name": self.name,
             "running": self.running,
+            "pickedUp": self.picked_up,
+            "cancelRequested": self.cancel_requested,
             "started": self.started,
             "completed": self.completed,
             "cutover": self.cutover,
