@@ -23,6 +23,7 @@ pub mod error;
 pub mod events;
 pub mod explain;
 pub mod forklift;
+pub mod inventory;
 pub mod logs;
 pub mod output;
 pub mod plan;

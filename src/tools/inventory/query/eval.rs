@@ -31,7 +31,7 @@ use regex::{Regex, RegexBuilder};
 use serde_json::{Map, Value};
 
 use super::ast::{BinaryOp, Expr, ExprKind, Literal, Reducer, SelectItem, UnaryOp};
-use super::datetime::Timestamp;
+use super::datetime::{self, Timestamp};
 use super::error::QueryError;
 
 /// A value during evaluation.
@@ -75,7 +75,7 @@ impl Val {
     fn as_time(&self) -> Option<Timestamp> {
         match self {
             Val::Time(t) => Some(*t),
-            Val::Str(s) => Timestamp::parse(s),
+            Val::Str(s) => datetime::parse(s),
             _ => None,
         }
     }

@@ -31,7 +31,7 @@ use winnow::stream::{LocatingSlice, Location, Stream};
 use winnow::token::{any, one_of, take_till, take_while};
 
 use super::ast::{BinaryOp, Expr, ExprKind, Literal, OrderKey, Reducer, SelectItem, UnaryOp};
-use super::datetime::Timestamp;
+use super::datetime;
 use super::error::QueryError;
 use super::eval::compile_pattern;
 use super::path::Path;
@@ -269,7 +269,7 @@ fn time_lit(i: &mut Input<'_>) -> PResult<Literal> {
     if opt(peek(one_of(is_ident_char))).parse_next(i)?.is_some() {
         return cut(at, format!("invalid date or timestamp starting '{text}'"));
     }
-    match Timestamp::parse(&text) {
+    match datetime::parse(&text) {
         Some(ts) => Ok(Literal::Time(ts, text)),
         None => cut(
             at,
