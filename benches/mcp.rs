@@ -8,7 +8,10 @@
 //! - RSS after 1000 calls;
 //! - Streamable HTTP requests per second (tools/list, get_providers) at 1, 16
 //!   and 64 concurrent keep-alive clients, vs GET /healthz;
-//! - RSS with 1000 open SSE sessions, vs idle.
+//! - RSS with 1000 open SSE sessions, vs idle;
+//! - with `KUBECTL_MTV_BASELINE_BIN` set to another build of kubectl-mtv (an
+//!   earlier commit, say): tools/list over stdio, this build vs that one,
+//!   interleaved in one run.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -58,7 +61,11 @@ struct Stdio_ {
 
 impl Stdio_ {
     fn spawn(kubeconfig: &str) -> Self {
-        let mut child = Command::new(BIN)
+        Self::spawn_bin(BIN, kubeconfig)
+    }
+
+    fn spawn_bin(bin: &str, kubeconfig: &str) -> Self {
+        let mut child = Command::new(bin)
             .arg("mcp-server")
             .env("KUBECONFIG", kubeconfig)
             .stdin(Stdio::piped())
@@ -367,7 +374,56 @@ async fn main() {
             .map(|n| n.get())
             .unwrap_or(1)
     );
+    if let Ok(baseline) = std::env::var("KUBECTL_MTV_BASELINE_BIN") {
+        compare_builds(&baseline, &env["KUBECONFIG"]).await;
+        return;
+    }
     spawn_to_initialize(&env["KUBECONFIG"]).await;
     stdio_calls(&env).await;
     http(&env).await;
+}
+
+/// tools/list over stdio, this build vs `baseline`, interleaved call by call.
+async fn compare_builds(baseline: &str, kubeconfig: &str) {
+    let mut ours = Stdio_::spawn(kubeconfig);
+    let mut theirs = Stdio_::spawn_bin(baseline, kubeconfig);
+    ours.init().await;
+    theirs.init().await;
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let (mut size_a, mut size_b, mut tools_a, mut tools_b) = (0, 0, 0, 0);
+    for i in 0..2000 {
+        let t = Instant::now();
+        let (v, n) = ours.rpc("tools/list", json!({})).await;
+        let d = t.elapsed();
+        let t = Instant::now();
+        let (w, m) = theirs.rpc("tools/list", json!({})).await;
+        let e = t.elapsed();
+        if i >= 100 {
+            a.push(d);
+            b.push(e);
+        }
+        size_a = n;
+        size_b = m;
+        tools_a = v["result"]["tools"].as_array().map_or(0, Vec::len);
+        tools_b = w["result"]["tools"].as_array().map_or(0, Vec::len);
+    }
+    let (ma, pa) = stats(a);
+    let (mb, pb) = stats(b);
+    println!("tools/list over stdio, 1900 interleaved calls each (after 100 warm-up):");
+    println!(
+        "  this build: median {} (p95 {}), {tools_a} tools, {size_a} bytes per response line",
+        ms(ma),
+        ms(pa)
+    );
+    println!(
+        "  baseline:   median {} (p95 {}), {tools_b} tools, {size_b} bytes per response line",
+        ms(mb),
+        ms(pb)
+    );
+    println!(
+        "  ratio of medians {:.2}; per KB of response {:.3} vs {:.3} ms",
+        ma.as_secs_f64() / mb.as_secs_f64(),
+        ma.as_secs_f64() * 1000.0 / (size_a as f64 / 1000.0),
+        mb.as_secs_f64() * 1000.0 / (size_b as f64 / 1000.0)
+    );
 }
