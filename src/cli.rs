@@ -31,7 +31,7 @@ pub enum Command {
     /// Serve the Forklift tools over MCP (stdio by default, HTTP with --sse).
     #[command(name = "mcp-server")]
     McpServer(ServerArgs),
-    /// Print the client version.
+    /// Print this version, and the Forklift operator's and inventory's found in the cluster.
     Version(VersionArgs),
     /// Print the tool catalogue that tools/list returns.
     Tools(ToolsArgs),
@@ -58,6 +58,31 @@ pub struct KubeFlags {
     /// Do not verify the API server's certificate (insecure).
     #[arg(long, global = true)]
     pub insecure_skip_tls_verify: bool,
+    /// Base URL of Forklift's inventory service (default: $MTV_INVENTORY_URL, then the forklift-inventory Route, then the in-cluster Service).
+    #[arg(short = 'i', long, global = true, value_name = "URL")]
+    pub inventory_url: Option<String>,
+    /// Do not verify the inventory service's certificate (also $MTV_INVENTORY_INSECURE_SKIP_TLS=true).
+    #[arg(long, global = true)]
+    pub inventory_insecure_skip_tls: bool,
+}
+
+impl KubeFlags {
+    /// How to reach the inventory: the flags, else the environment.
+    pub fn inventory_settings(&self) -> crate::tools::inventory::client::InventorySettings {
+        let url = match &self.inventory_url {
+            Some(u) if !u.is_empty() => Some((u.clone(), "--inventory-url")),
+            _ => std::env::var("MTV_INVENTORY_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .map(|u| (u, "MTV_INVENTORY_URL")),
+        };
+        let env_insecure = std::env::var("MTV_INVENTORY_INSECURE_SKIP_TLS")
+            .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+        crate::tools::inventory::client::InventorySettings {
+            url,
+            insecure: self.inventory_insecure_skip_tls || env_insecure,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -113,7 +138,7 @@ pub struct VersionArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = VersionFormat::Table)]
     pub output: VersionFormat,
-    /// Print only the client version (the default; kept for kubectl compatibility).
+    /// Print only this client's version (no cluster access).
     #[arg(long)]
     pub client: bool,
 }

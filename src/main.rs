@@ -5,10 +5,14 @@ use std::sync::Arc;
 
 use clap::Parser;
 use kubectl_mtv::cli::{Cli, Command, ServerArgs, VersionFormat};
-use kubectl_mtv::cluster::AccessOptions;
+use kubectl_mtv::cluster::{AccessOptions, ClusterAccess, Identity};
 use kubectl_mtv::engine::Engine;
+use kubectl_mtv::tools::version;
 use kubectl_mtv::tools::{Registry, ToolSettings};
 use kubectl_mtv::{logging, transport};
+
+/// How long `version` waits for the cluster, as upstream.
+const VERSION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,11 +31,37 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Version(args) => {
-            let v = format!("v{}", env!("CARGO_PKG_VERSION"));
+            let report = if args.client {
+                serde_json::json!({"clientVersion": version::client_version()})
+            } else {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                let settings = cli.kube.inventory_settings();
+                let access = ClusterAccess::new(AccessOptions {
+                    flags: cli.kube,
+                    allowed_servers: Vec::new(),
+                });
+                let identity = Identity::default();
+                let probe = version::report(&access, &identity, &settings);
+                runtime
+                    .block_on(async { tokio::time::timeout(VERSION_TIMEOUT, probe).await })
+                    .unwrap_or_else(|_| {
+                        serde_json::json!({"clientVersion": version::client_version(),
+                            "operatorStatus": format!("error: no answer within {} s", VERSION_TIMEOUT.as_secs())})
+                    })
+            };
             match args.output {
-                VersionFormat::Table => println!("kubectl-mtv version: {v}"),
-                VersionFormat::Json => println!("{}", serde_json::json!({"clientVersion": v})),
-                VersionFormat::Yaml => println!("clientVersion: {v}"),
+                VersionFormat::Table if args.client => {
+                    println!("kubectl-mtv version: {}", version::client_version())
+                }
+                VersionFormat::Table => print!("{}", version::table(&report)),
+                VersionFormat::Json => println!("{report}"),
+                VersionFormat::Yaml => print!(
+                    "{}",
+                    serde_yaml::to_string(&report).expect("a JSON value is YAML")
+                ),
             }
             ExitCode::SUCCESS
         }
@@ -60,6 +90,7 @@ async fn serve(args: ServerArgs, access: AccessOptions) -> anyhow::Result<()> {
     let settings = ToolSettings {
         watch_server_timeout: std::time::Duration::from_secs(args.watch_server_timeout.max(1)),
         kubelet_timeout: std::time::Duration::from_secs(args.kubelet_timeout.max(1)),
+        inventory: access.flags.inventory_settings(),
     };
     let engine = Arc::new(Engine::new(
         Registry::standard(args.read_only),

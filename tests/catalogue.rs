@@ -74,7 +74,7 @@ fn catalogue_has_four_tools_per_crd_explain_and_the_workflows_within_budget() {
 }
 
 /// The hand-written Forklift workflow tools.
-const WORKFLOW_TOOLS: [&str; 9] = [
+const WORKFLOW_TOOLS: [&str; 11] = [
     "describe_plan",
     "watch_plan",
     "start_plan",
@@ -84,6 +84,8 @@ const WORKFLOW_TOOLS: [&str; 9] = [
     "unarchive_plan",
     "get_events",
     "get_logs",
+    "get_inventory",
+    "get_version",
 ];
 
 #[test]

@@ -661,7 +661,14 @@ async fn read_only_serves_only_read_tools() {
         .iter()
         .map(|t| t["name"].as_str().unwrap().to_owned())
         .collect();
-    let workflow_reads = ["describe_plan", "watch_plan", "get_events", "get_logs"];
+    let workflow_reads = [
+        "describe_plan",
+        "watch_plan",
+        "get_events",
+        "get_logs",
+        "get_inventory",
+        "get_version",
+    ];
     assert_eq!(names.len(), resources().len() + 1 + workflow_reads.len());
     assert!(
         names.iter().all(|n| n.starts_with("get_")

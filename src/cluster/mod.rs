@@ -7,6 +7,7 @@
 
 pub mod errors;
 pub mod identity;
+pub mod install;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -136,8 +137,9 @@ impl ClusterAccess {
             .map_err(KubeFailure::new)
     }
 
-    /// The configuration for one identity.
-    async fn config_for(&self, id: &Identity) -> Result<Config, KubeFailure> {
+    /// The configuration for one identity (also used to reach Forklift's
+    /// inventory with the same credentials).
+    pub async fn config_for(&self, id: &Identity) -> Result<Config, KubeFailure> {
         if let Some(server) = &id.server {
             return self.header_server_config(server, id).await;
         }

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::error::ToolError;
+use super::inventory::client::InventorySettings;
 use crate::cluster::{ClusterAccess, Connection, Identity};
 use crate::engine::outbox::Outbox;
 use crate::protocol::jsonrpc::Frame;
@@ -23,6 +24,8 @@ pub struct ToolSettings {
     pub watch_server_timeout: Duration,
     /// How long to wait for a kubelet when reading pod logs.
     pub kubelet_timeout: Duration,
+    /// How to reach Forklift's inventory service.
+    pub inventory: InventorySettings,
 }
 
 impl Default for ToolSettings {
@@ -30,6 +33,7 @@ impl Default for ToolSettings {
         ToolSettings {
             watch_server_timeout: Duration::from_secs(290),
             kubelet_timeout: Duration::from_secs(20),
+            inventory: InventorySettings::default(),
         }
     }
 }

@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams, LogParams};
 use kube::ResourceExt;
 use regex::Regex;
@@ -25,7 +24,7 @@ use super::{
     parse_args, CallContext, Tool, ToolDefinition, ToolError, ToolOutput, ToolResult, Toolset,
 };
 use crate::cluster::errors::Attempt;
-use crate::cluster::{Connection, KubeFailure};
+use crate::cluster::{install, Connection, KubeFailure};
 
 pub fn toolset() -> Toolset {
     Toolset {
@@ -42,8 +41,6 @@ const MAX_BYTES: usize = 256 * 1024;
 const MAX_PODS: usize = 5;
 /// Labels of the forklift-controller pods (Forklift's operator templates).
 pub const CONTROLLER_LABELS: &str = "app=forklift,control-plane=controller-manager";
-/// Namespaces Forklift is installed in by default (MTV, upstream).
-const OPERATOR_NAMESPACES: [&str; 2] = ["openshift-mtv", "konveyor-forklift"];
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -120,18 +117,6 @@ fn pods_failure(
     ))
 }
 
-/// The namespace Forklift's operator runs in: from the annotation OLM puts
-/// on its CRDs (`operatorframework.io/installed-alongside-…: <ns>/<csv>`).
-pub async fn operator_namespace(conn: &Connection) -> Option<String> {
-    let api: Api<CustomResourceDefinition> = Api::all(conn.client.clone());
-    let crd = api.get("providers.forklift.konveyor.io").await.ok()?;
-    crd.annotations()
-        .iter()
-        .find(|(k, _)| k.starts_with("operatorframework.io/installed-alongside-"))
-        .and_then(|(_, v)| v.split('/').next().map(str::to_owned))
-        .filter(|ns| !ns.is_empty())
-}
-
 /// Which pods to read, and how they were found (for messages).
 struct Found {
     pods: Vec<Pod>,
@@ -171,10 +156,10 @@ async fn find_pods(conn: &Connection, a: &GetLogsArgs) -> Result<Found, ToolErro
         Some(ns) if !ns.is_empty() => vec![ns.clone()],
         _ => {
             let mut v = Vec::new();
-            if let Some(ns) = operator_namespace(conn).await {
-                v.push(ns);
+            if let Some(op) = install::operator(conn).await {
+                v.push(op.namespace);
             }
-            for ns in OPERATOR_NAMESPACES {
+            for ns in install::DEFAULT_NAMESPACES {
                 if !v.iter().any(|x| x == ns) {
                     v.push(ns.to_owned());
                 }

@@ -10,6 +10,8 @@
 //! - [`explain`]: the `explain_resource` tool;
 //! - [`plan`]: Forklift plan workflows: watch, lifecycle, describe;
 //! - [`events`], [`logs`]: troubleshooting reads;
+//! - [`inventory`]: `get_inventory` and the query language; [`version`]:
+//!   `get_version` (and the `version` command);
 //! - [`args`], [`schema`], [`validate`], [`output`], [`forklift`],
 //!   [`watching`]: shared pieces.
 //!
@@ -30,6 +32,7 @@ pub mod plan;
 pub mod registry;
 pub mod schema;
 pub mod validate;
+pub mod version;
 pub mod watching;
 
 use std::sync::Arc;

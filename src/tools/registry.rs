@@ -223,7 +223,9 @@ impl Registry {
             .toolset(super::explain::toolset())
             .toolset(super::plan::toolset())
             .toolset(super::events::toolset())
-            .toolset(super::logs::toolset());
+            .toolset(super::logs::toolset())
+            .toolset(super::inventory::toolset())
+            .toolset(super::version::toolset());
         if read_only {
             b = b.read_only();
         }

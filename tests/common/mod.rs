@@ -5,6 +5,7 @@
 
 pub mod forklift;
 pub mod http;
+pub mod inventory;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -165,20 +165,13 @@ fn definition(t: &ToolDef) -> Value {
             props.remove("all_namespaces");
         }
     }
-    let mut def = json!({
+    json!({
         "name": t.name,
         "title": t.title,
         "description": t.description,
         "inputSchema": input,
         "annotations": hints.to_value(),
-    });
-    if t.verb == Verb::Get {
-        def["outputSchema"] = json!({
-            "type": "object",
-            "properties": {"items": {"type": "array"}, "metadata": {"type": "object"}}
-        });
-    }
-    def
+    })
 }
 
 #[cfg(test)]
