@@ -271,7 +271,7 @@ async fn cancel_plan_adds_vms_to_the_running_migration() {
         )
         .await;
     assert!(
-        err.contains("web-09") && err.contains("web-01 (vm-1001)"),
+        err.contains("web-09") && err.contains("web-01 (vm-2001)"),
         "{err}"
     );
     assert!(
@@ -285,19 +285,19 @@ async fn cancel_plan_adds_vms_to_the_running_migration() {
     let r = c
         .call_ok(
             "cancel_plan",
-            json!({"name": "web-tier-migration", "namespace": ns, "vms": ["web-01", "vm-1002"]}),
+            json!({"name": "web-tier-migration", "namespace": ns, "vms": ["web-01", "vm-2002"]}),
         )
         .await;
     assert_eq!(r["migration"], "web-tier-migration-1");
     assert_eq!(r["canceled"], json!(["web-01"]));
     assert_eq!(r["alreadyFinished"], json!(["web-02 (Failed)"]));
     let cancel = get("migrations", &ns, "web-tier-migration-1").await["spec"]["cancel"].clone();
-    assert_eq!(cancel, json!([{"id": "vm-1001", "name": "web-01"}]));
+    assert_eq!(cancel, json!([{"id": "vm-2001", "name": "web-01"}]));
     // Again: nothing new to cancel, and it says why.
     let err = c
         .call_err(
             "cancel_plan",
-            json!({"name": "web-tier-migration", "namespace": ns, "vms": ["vm-1001", "web-02"]}),
+            json!({"name": "web-tier-migration", "namespace": ns, "vms": ["vm-2001", "web-02"]}),
         )
         .await;
     assert!(
@@ -783,7 +783,7 @@ async fn get_logs_finds_pods_and_fails_clearly_without_a_kubelet() {
             json!({"namespace": ns, "plan": "web-tier-migration"}),
         )
         .await;
-    assert_eq!(r["pods"][0]["pod"], "web-tier-migration-vm-1002-v2v", "{r}");
+    assert_eq!(r["pods"][0]["pod"], "web-tier-migration-vm-2002-v2v", "{r}");
     assert!(
         r["pods"][0]["note"]
             .as_str()

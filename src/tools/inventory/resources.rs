@@ -301,6 +301,16 @@ pub fn augment(item: &mut Value, resource: Resource, provider: &str, provider_ty
             obj.insert("hostCount".into(), json!(hosts));
         }
         Resource::Storage => {
+            if let Some(sc) = obj.get("object").cloned() {
+                // OpenShift storage classes: provisioner and default class.
+                if let Some(p) = sc["provisioner"].as_str() {
+                    obj.insert("provisioner".into(), json!(p));
+                }
+                let default = sc["metadata"]["annotations"]
+                    ["storageclass.kubernetes.io/is-default-class"]
+                    == "true";
+                obj.insert("isDefault".into(), json!(default));
+            }
             for (k, h) in [("capacity", "capacityHuman"), ("free", "freeHuman")] {
                 if let Some(n) = obj.get(k).and_then(Value::as_f64) {
                     obj.insert(h.into(), json!(human_bytes(n)));
@@ -327,7 +337,16 @@ pub fn columns(resource: Resource) -> &'static [&'static str] {
             "path",
         ],
         Resource::Network => &["name", "id", "variant", "vlanId", "path", "namespace"],
-        Resource::Storage => &["name", "id", "type", "capacityHuman", "freeHuman", "path"],
+        Resource::Storage => &[
+            "name",
+            "id",
+            "type",
+            "capacityHuman",
+            "freeHuman",
+            "provisioner",
+            "isDefault",
+            "path",
+        ],
         Resource::Host => &[
             "name",
             "id",
@@ -414,6 +433,13 @@ mod tests {
         augment(&mut off, Resource::Vm, "rhv", "ovirt");
         assert_eq!(off["powerStateHuman"], "Off");
         assert_eq!(off["memoryMB"], 8192);
+        let mut sc = json!({"name": "ceph", "object": {"provisioner": "rbd.csi.ceph.com",
+            "metadata": {"annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}}});
+        augment(&mut sc, Resource::Storage, "host", "openshift");
+        assert_eq!(
+            summary(&sc, Resource::Storage),
+            json!({"name": "ceph", "provisioner": "rbd.csi.ceph.com", "isDefault": true})
+        );
         let mut ds = json!({"capacity": 4398046511104u64, "free": 1649267441664u64});
         augment(&mut ds, Resource::Storage, "vc", "vsphere");
         assert_eq!(ds["capacityHuman"], "4.0 TiB");

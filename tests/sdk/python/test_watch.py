@@ -47,7 +47,7 @@ async def finish_web_tier(ns, kube, delay):
     await anyio.sleep(delay)
     base = f"/apis/forklift.konveyor.io/v1beta1/namespaces/{ns}"
     vms = [ESTATE.vm_status(i, n, "Completed", [("VirtualMachineCreation", "Completed", 1, 1)], outcome="Succeeded")
-           for i, n in (("vm-1001", "web-01"), ("vm-1002", "web-02"))]
+           for i, n in (("vm-2001", "web-01"), ("vm-2002", "web-02"))]
     await anyio.to_thread.run_sync(lambda: kube.status(f"{base}/migrations", "web-tier-migration-1", {
         "completed": ESTATE.now(), "vms": vms,
         "conditions": [ESTATE.cond("Succeeded", "Advisory", "The migration has SUCCEEDED.")]}))
