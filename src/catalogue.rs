@@ -37,6 +37,8 @@ pub struct ResourceDef {
     pub short_names: &'static [&'static str],
     pub namespaced: bool,
     pub status_subresource: bool,
+    /// The toolset of its generated tools (`resources` or `operator`, from crds/toolsets.yaml).
+    pub toolset: &'static str,
     /// One line from the CRD's own docs.
     pub summary: &'static str,
     /// (column name, JSONPath) pairs from `additionalPrinterColumns`.

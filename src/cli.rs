@@ -102,9 +102,8 @@ pub struct ServerArgs {
     /// TLS private key (PEM); with --cert-file the server speaks HTTPS only.
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
-    /// Offer only tools that do not change the cluster.
-    #[arg(long)]
-    pub read_only: bool,
+    #[command(flatten)]
+    pub catalogue: CatalogueFlags,
     /// API servers an X-Kubernetes-Server header may name (comma-separated URLs); default: any.
     #[arg(long, value_delimiter = ',', value_name = "URL")]
     pub allowed_servers: Vec<String>,
@@ -148,9 +147,44 @@ pub struct ToolsArgs {
     /// Print exactly the JSON that tools/list returns.
     #[arg(long)]
     pub json: bool,
-    /// Only the tools served with --read-only.
+    #[command(flatten)]
+    pub catalogue: CatalogueFlags,
+}
+
+/// Which tools are served.
+#[derive(Debug, Clone, Args)]
+pub struct CatalogueFlags {
+    /// Toolsets to serve (comma-separated): resources, workflows, inventory, operator, or all.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "resources,workflows,inventory",
+        value_name = "NAMES"
+    )]
+    pub toolsets: Vec<String>,
+    /// Offer only tools that do not change the cluster (readOnlyHint).
     #[arg(long)]
     pub read_only: bool,
+    /// Leave out tools that may destroy or overwrite (destructiveHint: delete, patch, cancel, …).
+    #[arg(long)]
+    pub disable_destructive: bool,
+}
+
+impl CatalogueFlags {
+    /// The registry options, or why the toolset names are wrong.
+    pub fn options(&self) -> Result<crate::tools::CatalogueOptions, String> {
+        let opts = crate::tools::CatalogueOptions {
+            toolsets: self
+                .toolsets
+                .iter()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect(),
+            read_only: self.read_only,
+            disable_destructive: self.disable_destructive,
+        };
+        opts.check().map(|_| opts)
+    }
 }
 
 /// A secret command-line value: never shown by `Debug` or `Display`.

@@ -18,7 +18,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Tools(args) => {
-            let reg = Registry::standard(args.read_only);
+            let opts = match args.catalogue.options() {
+                Ok(o) => o,
+                Err(e) => {
+                    eprintln!("kubectl-mtv: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let reg = Registry::with_options(&opts);
             if args.json {
                 println!("{}", serde_json::to_string(&reg.list_json()).expect("JSON"));
             } else {
@@ -92,11 +99,8 @@ async fn serve(args: ServerArgs, access: AccessOptions) -> anyhow::Result<()> {
         kubelet_timeout: std::time::Duration::from_secs(args.kubelet_timeout.max(1)),
         inventory: access.flags.inventory_settings(),
     };
-    let engine = Arc::new(Engine::new(
-        Registry::standard(args.read_only),
-        access,
-        settings,
-    ));
+    let opts = args.catalogue.options().map_err(anyhow::Error::msg)?;
+    let engine = Arc::new(Engine::new(Registry::with_options(&opts), access, settings));
     if args.sse {
         let opts = transport::http::HttpOptions {
             host: args.host,

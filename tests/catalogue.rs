@@ -5,41 +5,82 @@
 //! `UPDATE_SNAPSHOTS=1 cargo test --test catalogue`
 
 use kubectl_mtv::catalogue::resources;
-use kubectl_mtv::tools::Registry;
+use kubectl_mtv::tools::{CatalogueOptions, Registry, TOOLSETS};
 use serde_json::Value;
 
-const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/tools.json");
-/// The whole tools/list result must fit in this many bytes of JSON.
-const BUDGET: usize = 64 * 1024;
+/// The default tools/list (what most clients load into a model's context).
+const DEFAULT_BUDGET: usize = 48 * 1024;
+const DEFAULT_MAX_TOOLS: usize = 40;
+/// Every toolset at once (`--toolsets all`).
+const ALL_BUDGET: usize = 72 * 1024;
 
+fn with(toolsets: &[&str]) -> Registry {
+    Registry::with_options(&CatalogueOptions {
+        toolsets: toolsets.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    })
+}
+
+fn bytes(reg: &Registry) -> usize {
+    serde_json::to_string(&reg.list_json()).unwrap().len()
+}
+
+/// One committed snapshot per toolset, so a changed CRD or argument shows
+/// up as a reviewable diff.
 #[test]
-fn tools_list_matches_the_committed_snapshot() {
-    let actual = Registry::standard(false).list_json();
-    let pretty = serde_json::to_string_pretty(&actual).unwrap() + "\n";
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(SNAPSHOT, &pretty).unwrap();
+fn each_toolset_matches_its_committed_snapshot() {
+    for (name, _) in TOOLSETS {
+        let path = format!(
+            "{}/tests/snapshots/toolset-{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let actual = with(&[name]).list_json();
+        let pretty = serde_json::to_string_pretty(&actual).unwrap() + "\n";
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, &pretty).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{path} (create it with UPDATE_SNAPSHOTS=1)"));
+        let committed_json: Value = serde_json::from_str(&committed).unwrap();
+        assert!(
+            committed_json == actual,
+            "toolset {name} differs from {path}; review and refresh with UPDATE_SNAPSHOTS=1 cargo test --test catalogue"
+        );
+        assert_eq!(committed, pretty, "snapshot formatting drifted; refresh it");
     }
-    let committed = std::fs::read_to_string(SNAPSHOT)
-        .expect("tests/snapshots/tools.json (create it with UPDATE_SNAPSHOTS=1)");
-    let committed_json: Value = serde_json::from_str(&committed).unwrap();
-    assert!(
-        committed_json == actual,
-        "tools/list differs from tests/snapshots/tools.json; review and refresh with UPDATE_SNAPSHOTS=1 cargo test --test catalogue"
-    );
-    assert_eq!(committed, pretty, "snapshot formatting drifted; refresh it");
 }
 
 #[test]
-fn catalogue_has_four_tools_per_crd_explain_and_the_workflows_within_budget() {
+fn the_default_catalogue_fits_its_budgets() {
     let reg = Registry::standard(false);
-    let json = serde_json::to_string(&reg.list_json()).unwrap();
+    let n = bytes(&reg);
+    println!(
+        "default: {} tools, {n} bytes; all: {} tools, {} bytes",
+        reg.tools().len(),
+        with(&["all"]).tools().len(),
+        bytes(&with(&["all"]))
+    );
+    assert!(
+        reg.tools().len() <= DEFAULT_MAX_TOOLS,
+        "{} tools",
+        reg.tools().len()
+    );
+    assert!(
+        n <= DEFAULT_BUDGET,
+        "default tools/list is {n} bytes, over {DEFAULT_BUDGET}"
+    );
+    let all = with(&["all"]);
+    assert!(bytes(&all) <= ALL_BUDGET, "all: {} bytes", bytes(&all));
+    // The toolsets partition the whole catalogue.
+    let parts: usize = TOOLSETS.iter().map(|(t, _)| with(&[t]).tools().len()).sum();
+    assert_eq!(parts, all.tools().len());
+}
+
+#[test]
+fn catalogue_has_four_tools_per_crd_explain_and_the_workflows() {
+    let reg = with(&["all"]);
     assert_eq!(resources().len(), 14);
     assert_eq!(reg.tools().len(), 4 * 14 + 1 + WORKFLOW_TOOLS.len());
-    assert!(
-        json.len() <= BUDGET,
-        "tools/list is {} bytes, over {BUDGET}",
-        json.len()
-    );
     for r in resources() {
         for name in [
             format!("get_{}", r.plural),
@@ -98,7 +139,40 @@ fn tools_json_command_prints_exactly_tools_list() {
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(printed, Registry::standard(false).list_json());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-mtv"))
-        .arg("tools")
+        .args([
+            "tools",
+            "--json",
+            "--toolsets",
+            "operator,inventory",
+            "--disable-destructive",
+        ])
+        .output()
+        .unwrap();
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = printed["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"get_forkliftcontrollers") && names.contains(&"get_inventory"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"delete_forkliftcontroller") && !names.contains(&"get_plans"),
+        "{names:?}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-mtv"))
+        .args(["tools", "--toolsets", "plans"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("resources, workflows, inventory, operator")
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-mtv"))
+        .args(["tools", "--toolsets", "all"])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();

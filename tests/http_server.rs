@@ -675,8 +675,8 @@ async fn read_only_over_http() {
     let tools = r.json()["result"]["tools"].as_array().unwrap().clone();
     assert_eq!(
         tools.len(),
-        14 + 1 + 6,
-        "gets, explain, describe/watch_plan, events, logs, inventory, version"
+        7 + 1 + 6,
+        "the default toolsets' gets, explain, describe/watch_plan, events, logs, inventory, version"
     );
     assert!(tools
         .iter()

@@ -31,6 +31,8 @@ pub struct Resource {
     pub schema: Value,
     /// The CRD YAML text, for kopium.
     pub yaml: String,
+    /// The toolset of its generated tools (see [`crate::toolsets`]).
+    pub toolset: String,
 }
 
 impl Resource {
@@ -70,7 +72,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Resource>> {
             matches!(
                 p.extension().and_then(|e| e.to_str()),
                 Some("yaml") | Some("yml")
-            )
+            ) && p.file_name().and_then(|n| n.to_str()) != Some(crate::toolsets::FILE)
         })
         .collect();
     files.sort();
@@ -185,6 +187,7 @@ pub fn parse(yaml: &str, path: &Path) -> Result<Resource> {
         printer_columns,
         schema,
         yaml: yaml.to_owned(),
+        toolset: crate::toolsets::OPERATOR.to_owned(),
     })
 }
 

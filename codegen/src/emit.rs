@@ -71,6 +71,7 @@ pub fn source(
             let short = &r.short_names;
             let namespaced = r.namespaced;
             let status = r.status_subresource;
+            let toolset = &r.toolset;
             let cols = r.printer_columns.iter().map(|(n, p)| quote!((#n, #p)));
             quote! {
                 crate::catalogue::ResourceDef {
@@ -83,6 +84,7 @@ pub fn source(
                     short_names: &[#(#short),*],
                     namespaced: #namespaced,
                     status_subresource: #status,
+                    toolset: #toolset,
                     summary: #summary_text,
                     printer_columns: &[#(#cols),*],
                     schema_json: include_str!(#schema_path),

@@ -5,6 +5,7 @@
 //! - [`summary`]: trims a spec schema to what fits in a tool list;
 //! - [`catalogue`]: derives the four tools of each resource;
 //! - [`models`]: kopium's typed models of each resource;
+//! - [`toolsets`]: which toolset each resource's tools are in (`toolsets.yaml`);
 //! - [`emit`]: renders all of it as one Rust file plus JSON schema files.
 //!
 //! `build.rs` of the main crate calls [`generate`] and [`Generated::write`];
@@ -15,6 +16,7 @@ pub mod crd;
 pub mod emit;
 pub mod models;
 pub mod summary;
+pub mod toolsets;
 
 use std::path::Path;
 
@@ -39,7 +41,8 @@ pub struct Generated {
 /// `data_dir_expr` is the Rust string-literal text under which the data files
 /// will be found by `include_str!`; build.rs passes the OUT_DIR path.
 pub fn generate(crd_dir: &Path, data_dir_expr: &str) -> Result<Generated> {
-    let resources = crd::load_dir(crd_dir)?;
+    let mut resources = crd::load_dir(crd_dir)?;
+    toolsets::assign(crd_dir, &mut resources)?;
     let tools = catalogue::tools(&resources);
     let summaries = resources
         .iter()

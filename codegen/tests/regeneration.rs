@@ -145,3 +145,40 @@ fn summary_of_the_fixture_keeps_enum_and_required() {
     );
     assert_eq!(g.resources[0].summary, "A widget to be built.");
 }
+
+#[test]
+fn a_new_crd_lands_in_the_operator_toolset_unless_declared() {
+    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crds");
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(&crds).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+    }
+    let extra =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/example.io_widgets.yaml");
+    std::fs::copy(&extra, dir.path().join("example.io_widgets.yaml")).unwrap();
+    let toolset_of = |g: &mtv_codegen::Generated, kind: &str| {
+        g.resources
+            .iter()
+            .find(|r| r.kind == kind)
+            .unwrap()
+            .toolset
+            .clone()
+    };
+    let g = mtv_codegen::generate(dir.path(), "OUT").unwrap();
+    assert_eq!(toolset_of(&g, "Widget"), "operator");
+    assert_eq!(toolset_of(&g, "Plan"), "resources");
+    assert_eq!(toolset_of(&g, "ForkliftController"), "operator");
+    // Declaring it moves it; a kind no CRD declares is an error.
+    let file = dir.path().join(mtv_codegen::toolsets::FILE);
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("Hook]", "Hook, Widget]")).unwrap();
+    let g = mtv_codegen::generate(dir.path(), "OUT").unwrap();
+    assert_eq!(toolset_of(&g, "Widget"), "resources");
+    std::fs::write(&file, "resources: [Plan, Plann]\n").unwrap();
+    let err = mtv_codegen::generate(dir.path(), "OUT")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("Plann"), "{err}");
+}

@@ -45,7 +45,10 @@ use serde_json::Value;
 pub use context::{CallContext, ProgressSink, ToolSettings};
 pub use error::{ToolError, ToolResult};
 pub use output::ToolOutput;
-pub use registry::{Mutator, Overlay, Registry, RegistryBuilder, Toolset};
+pub use registry::{
+    CatalogueOptions, Mutator, Overlay, Registry, RegistryBuilder, Toolset, DEFAULT_TOOLSETS,
+    TOOLSETS,
+};
 
 /// How long an ordinary call may run before the engine gives up on it.
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(150);

@@ -22,6 +22,93 @@ use serde_json::Value;
 use super::{CallContext, SharedTool, Tool, ToolDefinition, ToolResult};
 use crate::protocol::session::{encode_cursor, ToolCatalog, DEFAULT_PAGE_SIZE};
 
+/// The toolsets a server can offer, with what each holds.
+pub const TOOLSETS: [(&str, &str); 4] = [
+    (
+        "resources",
+        "get/create/patch/delete of Providers, Plans, NetworkMaps, StorageMaps, Migrations, Hosts and Hooks (crds/toolsets.yaml), and explain_resource",
+    ),
+    (
+        "workflows",
+        "plan lifecycle and troubleshooting: describe_plan, watch_plan, start/cutover/cancel/archive/unarchive_plan, get_events, get_logs",
+    ),
+    ("inventory", "get_inventory and get_version"),
+    (
+        "operator",
+        "get/create/patch/delete of the operator's own kinds (ForkliftController, Conversion, volume populators, provider servers)",
+    ),
+];
+
+/// What a server offers unless told otherwise.
+pub const DEFAULT_TOOLSETS: [&str; 3] = ["resources", "workflows", "inventory"];
+
+/// Which tools a server offers: toolsets, then filters.
+#[derive(Debug, Clone)]
+pub struct CatalogueOptions {
+    /// Toolset names (see [`TOOLSETS`]), or `all`.
+    pub toolsets: Vec<String>,
+    /// Only tools whose `readOnlyHint` is true.
+    pub read_only: bool,
+    /// No tools whose `destructiveHint` is true.
+    pub disable_destructive: bool,
+}
+
+impl Default for CatalogueOptions {
+    fn default() -> Self {
+        CatalogueOptions {
+            toolsets: DEFAULT_TOOLSETS.iter().map(|s| s.to_string()).collect(),
+            read_only: false,
+            disable_destructive: false,
+        }
+    }
+}
+
+impl CatalogueOptions {
+    /// Checks toolset names; the error lists the known ones.
+    pub fn check(&self) -> Result<(), String> {
+        for t in &self.toolsets {
+            if t != "all" && !TOOLSETS.iter().any(|(n, _)| n == t) {
+                let names: Vec<&str> = TOOLSETS.iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "unknown toolset \"{t}\"; toolsets: {}, or all",
+                    names.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every toolset, in `tools/list` order.
+fn all_toolsets() -> Vec<Toolset> {
+    let mut resources = super::crud::toolset("resources");
+    resources.tools.extend(super::explain::toolset().tools);
+    let workflows = [
+        super::plan::toolset(),
+        super::events::toolset(),
+        super::logs::toolset(),
+    ]
+    .into_iter()
+    .flat_map(|t| t.tools)
+    .collect();
+    let inventory = [super::inventory::toolset(), super::version::toolset()]
+        .into_iter()
+        .flat_map(|t| t.tools)
+        .collect();
+    vec![
+        resources,
+        Toolset {
+            name: "workflows",
+            tools: workflows,
+        },
+        Toolset {
+            name: "inventory",
+            tools: inventory,
+        },
+        super::crud::toolset("operator"),
+    ]
+}
+
 /// A named group of tools.
 pub struct Toolset {
     pub name: &'static str,
@@ -215,19 +302,27 @@ impl Registry {
         RegistryBuilder::default()
     }
 
-    /// The server's standard catalogue; with `read_only`, only tools that do
-    /// not write.
+    /// The default catalogue; with `read_only`, only tools that do not write.
     pub fn standard(read_only: bool) -> Self {
-        let mut b = Registry::builder()
-            .toolset(super::crud::toolset())
-            .toolset(super::explain::toolset())
-            .toolset(super::plan::toolset())
-            .toolset(super::events::toolset())
-            .toolset(super::logs::toolset())
-            .toolset(super::inventory::toolset())
-            .toolset(super::version::toolset());
-        if read_only {
+        Self::with_options(&CatalogueOptions {
+            read_only,
+            ..Default::default()
+        })
+    }
+
+    /// The catalogue a server with these options serves.
+    pub fn with_options(opts: &CatalogueOptions) -> Self {
+        let mut b = Registry::builder();
+        for set in all_toolsets() {
+            if opts.toolsets.iter().any(|t| t == "all" || t == set.name) {
+                b = b.toolset(set);
+            }
+        }
+        if opts.read_only {
             b = b.read_only();
+        }
+        if opts.disable_destructive {
+            b = b.filter(|d| !d.destructive());
         }
         b.build()
     }
@@ -426,16 +521,43 @@ mod tests {
     fn the_standard_catalogue_has_every_toolset() {
         let reg = Registry::standard(false);
         for (tool, set) in [
-            ("get_plans", "crud"),
-            ("explain_resource", "explain"),
-            ("watch_plan", "plan"),
-            ("start_plan", "plan"),
-            ("describe_plan", "plan"),
-            ("get_events", "events"),
-            ("get_logs", "logs"),
+            ("get_plans", "resources"),
+            ("explain_resource", "resources"),
+            ("watch_plan", "workflows"),
+            ("start_plan", "workflows"),
+            ("describe_plan", "workflows"),
+            ("get_events", "workflows"),
+            ("get_logs", "workflows"),
+            ("get_inventory", "inventory"),
+            ("get_version", "inventory"),
         ] {
             assert_eq!(reg.toolset_of(tool), Some(set), "{tool}");
         }
+        assert!(
+            reg.find("create_forkliftcontroller").is_none(),
+            "operator kinds are opt-in"
+        );
+        let all = Registry::with_options(&CatalogueOptions {
+            toolsets: vec!["all".into()],
+            ..Default::default()
+        });
+        assert_eq!(
+            all.toolset_of("delete_forkliftcontroller"),
+            Some("operator")
+        );
+        let safe = Registry::with_options(&CatalogueOptions {
+            disable_destructive: true,
+            ..Default::default()
+        });
+        assert!(safe.find("delete_plan").is_none() && safe.find("cancel_plan").is_none());
+        assert!(safe.find("create_plan").is_some() && safe.find("start_plan").is_some());
+        assert!(CatalogueOptions {
+            toolsets: vec!["nope".into()],
+            ..Default::default()
+        }
+        .check()
+        .unwrap_err()
+        .contains("resources, workflows, inventory, operator"));
         let ro = Registry::standard(true);
         assert!(ro.tools().iter().all(|t| t.definition().read_only()));
         for gone in [

@@ -19,12 +19,14 @@ use super::schema::{self, Hints};
 use super::{parse_args, CallContext, Tool, ToolDefinition, ToolResult, Toolset};
 use crate::catalogue::{self, ResourceDef, ToolDef, Verb};
 
-/// Every generated tool, in table order.
-pub fn toolset() -> Toolset {
+/// The generated tools of the resources in toolset `name` (from
+/// crds/toolsets.yaml: `resources` or `operator`), in table order.
+pub fn toolset(name: &'static str) -> Toolset {
     Toolset {
-        name: "crud",
+        name,
         tools: catalogue::tools()
             .iter()
+            .filter(|t| catalogue::resources()[t.resource].toolset == name)
             .map(|t| Arc::new(CrudTool::new(t)) as _)
             .collect(),
     }
@@ -181,9 +183,10 @@ mod tests {
 
     #[test]
     fn every_generated_tool_has_an_object_schema_without_refs() {
-        let set = toolset();
-        assert_eq!(set.tools.len(), catalogue::tools().len());
-        for t in &set.tools {
+        let (a, b) = (toolset("resources"), toolset("operator"));
+        assert_eq!(a.tools.len() + b.tools.len(), catalogue::tools().len());
+        assert_eq!(a.tools.len(), 7 * 4, "crds/toolsets.yaml lists seven kinds");
+        for t in a.tools.iter().chain(&b.tools) {
             let d = t.definition();
             let s = d.input_schema();
             assert_eq!(s["type"], "object", "{}", d.name());
