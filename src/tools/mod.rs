@@ -10,6 +10,8 @@
 //! - [`explain`]: the `explain_resource` tool;
 //! - [`plan`]: Forklift plan workflows: watch, lifecycle, describe;
 //! - [`events`], [`logs`]: troubleshooting reads;
+//! - [`overlays`]: guided `create_plan`, `create_provider` with credentials,
+//!   reference checks, `${NAME}` from the environment;
 //! - [`inventory`]: `get_inventory` and the query language; [`version`]:
 //!   `get_version` (and the `version` command);
 //! - [`args`], [`schema`], [`validate`], [`output`], [`forklift`],
@@ -28,6 +30,7 @@ pub mod forklift;
 pub mod inventory;
 pub mod logs;
 pub mod output;
+pub mod overlays;
 pub mod plan;
 pub mod registry;
 pub mod schema;

@@ -313,6 +313,9 @@ impl Registry {
     /// The catalogue a server with these options serves.
     pub fn with_options(opts: &CatalogueOptions) -> Self {
         let mut b = Registry::builder();
+        for m in super::overlays::mutators() {
+            b.mutators.push(m);
+        }
         for set in all_toolsets() {
             if opts.toolsets.iter().any(|t| t == "all" || t == set.name) {
                 b = b.toolset(set);

@@ -198,14 +198,25 @@ mod tests {
 
     #[test]
     fn create_requires_spec_when_crd_does() {
-        let reg = Registry::standard(false);
-        let plan = reg.find("create_plan").unwrap().definition().json().clone();
+        let t = catalogue::tools()
+            .iter()
+            .find(|t| t.name == "create_plan")
+            .unwrap();
+        let plan = CrudTool::new(t).definition().json().clone();
         let req = plan["inputSchema"]["required"].as_array().unwrap();
         assert!(req.contains(&json!("name")) && req.contains(&json!("spec")));
         assert_eq!(
             plan["inputSchema"]["properties"]["spec"]["required"],
             json!(["map", "provider", "targetNamespace", "vms"])
         );
+        // Served with its guided overlay, spec is one of two forms.
+        let reg = Registry::standard(false);
+        let served = reg.find("create_plan").unwrap().definition().json().clone();
+        assert!(!served["inputSchema"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("spec")));
+        assert!(served["inputSchema"]["properties"]["source_provider"].is_object());
     }
 
     #[test]

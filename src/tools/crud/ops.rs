@@ -90,7 +90,7 @@ pub(super) fn namespace_for(
     })
 }
 
-pub(super) fn to_value(obj: &DynamicObject) -> Value {
+pub fn to_value(obj: &DynamicObject) -> Value {
     let mut v = serde_json::to_value(obj).unwrap_or(Value::Null);
     tidy(&mut v);
     v

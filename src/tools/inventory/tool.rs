@@ -81,7 +81,7 @@ impl Tool for GetInventory {
 }
 
 /// A Provider that exists and is Ready, or why not.
-async fn ready_provider(
+pub async fn ready_provider(
     conn: &crate::cluster::Connection,
     ns: &str,
     name: &str,
