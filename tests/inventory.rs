@@ -197,6 +197,40 @@ async fn upstreams_query_examples_are_answered_exactly() {
         (r["returned"].clone(), r["matched"].clone()),
         (json!(2), json!(6))
     );
+    // A field no VM has (a typo, or a value left unquoted) is an error with
+    // close names; when nothing matches, the compared field's values show.
+    let err = c.call_err("get_inventory", q("where memory > 8192")).await;
+    assert!(
+        err.contains("no item has the field \"memory\"") && err.contains("memoryMB"),
+        "{err}"
+    );
+    let err = c
+        .call_err("get_inventory", q("where powerState == poweredOn"))
+        .await;
+    assert!(err.contains("quote it: 'poweredOn'"), "{err}");
+    let r = c.call("get_inventory", q("where powerState = 'on'")).await;
+    assert!(
+        text(&r).starts_with("No vm matches")
+            && text(&r).contains("powerState is one of: poweredOff, poweredOn"),
+        "{}",
+        text(&r)
+    );
+    // Totals over what matched; summary columns can be selected.
+    let r = c
+        .call_ok("get_inventory", q("where path ~= 'databases'"))
+        .await;
+    assert_eq!(r["totals"]["diskCapacityGB"], 900.0);
+    assert_eq!(r["totals"]["vms"], 2);
+    let r = c
+        .call_ok(
+            "get_inventory",
+            q("select name, diskCapacityGB where diskCapacityGB > 500"),
+        )
+        .await;
+    assert_eq!(
+        r["items"],
+        json!([{"name": "db-01", "diskCapacityGB": 600.0}])
+    );
     // A malformed query points at the problem and nothing is fetched.
     double.clear_requests().await;
     let err = c.call_err("get_inventory", q("where memoryMB > ")).await;

@@ -93,6 +93,8 @@ pub struct ExplainArgs {
     pub kind: String,
     /// Dotted field path, e.g. spec.vms (array items are entered implicitly); omit for the whole resource.
     pub path: Option<String>,
+    /// Every field below the path, not just one level (bounded).
+    pub recursive: Option<bool>,
 }
 
 fn patch_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {

@@ -35,7 +35,7 @@ impl Explain {
             EXPLAIN,
             "Explain resource",
             &format!(
-                "Full schema of a Forklift resource or one of its fields, like kubectl explain. Kinds: {}.",
+                "Fields of a Forklift resource or of one of its fields, like kubectl explain: one level by default, recursive for the whole tree. Kinds: {}.",
                 kinds.join(", ")
             ),
             Hints::READ,
@@ -110,6 +110,7 @@ pub fn run(args: ExplainArgs) -> ToolResult {
     } else {
         walked.join(".")
     };
+    let recursive = args.recursive.unwrap_or(false);
     let mut text = format!("KIND:     {}\nVERSION:  {}\n", r.kind, r.api_version());
     if !field.is_empty() {
         text.push_str(&format!("FIELD:    {field} <{}>\n", type_name(node)));
@@ -117,41 +118,139 @@ pub fn run(args: ExplainArgs) -> ToolResult {
     if let Some(d) = node.get("description").and_then(Value::as_str) {
         text.push_str(&format!("\nDESCRIPTION:\n  {}\n", d.replace('\n', "\n  ")));
     }
-    let shown = elements(node);
-    if let Some(props) = shown.get("properties").and_then(Value::as_object) {
-        let required: Vec<&str> = shown
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        text.push_str("\nFIELDS:\n");
-        for (name, s) in props {
-            let req = if required.contains(&name.as_str()) {
-                " -required-"
-            } else {
-                ""
-            };
-            let d = s
-                .get("description")
-                .and_then(Value::as_str)
-                .map(|d| crate::tools::first_line(d, 110))
-                .unwrap_or_default();
-            text.push_str(&format!("  {name} <{}>{req}\n    {d}\n", type_name(s)));
-        }
+    if let Some(e) = node.get("enum").and_then(Value::as_array) {
+        let values: Vec<String> = e.iter().map(|v| v.to_string()).collect();
+        text.push_str(&format!("\nVALUES: {}\n", values.join(", ")));
     }
-    text.push_str(&format!(
-        "\nSCHEMA (JSON):\n{}\n",
-        serde_json::to_string(node).unwrap_or_default()
-    ));
+    let shown = elements(node);
+    let mut fields = Vec::new();
+    let mut left_out = 0usize;
+    if shown.get("properties").is_some() {
+        text.push_str("\nFIELDS:\n");
+        let mut budget = BUDGET.saturating_sub(text.len());
+        walk(
+            shown,
+            0,
+            if recursive { usize::MAX } else { 0 },
+            "",
+            &mut text,
+            &mut fields,
+            &mut budget,
+            &mut left_out,
+        );
+    }
+    if left_out > 0 {
+        text.push_str(&format!(
+            "\n({left_out} more fields not shown to stay within {BUDGET} bytes; explain a deeper path to see them)\n"
+        ));
+    } else if !recursive && fields.iter().any(|f: &Value| f["hasFields"] == true) {
+        let here = if field.is_empty() {
+            String::new()
+        } else {
+            format!("{field}.")
+        };
+        text.push_str(&format!(
+            "\nFields marked ▸ have their own fields: explain path={here}<field>, or recursive: true for the whole tree.\n"
+        ));
+    }
     Ok(ToolOutput::ok(
         text,
         Some(json!({
             "kind": r.kind,
             "apiVersion": r.api_version(),
             "path": field,
-            "schema": node,
+            "type": type_name(node),
+            "description": node.get("description"),
+            "enum": node.get("enum"),
+            "fields": fields,
+            "omittedFields": left_out,
         })),
     ))
+}
+
+/// Text budget of one explanation.
+const BUDGET: usize = 16 * 1024;
+
+/// Lists the fields of `node` (to `max_depth` levels below it), one line
+/// each with type and first description line, within `budget` bytes.
+#[allow(clippy::too_many_arguments)]
+fn walk(
+    node: &Value,
+    depth: usize,
+    max_depth: usize,
+    prefix: &str,
+    text: &mut String,
+    out: &mut Vec<Value>,
+    budget: &mut usize,
+    left_out: &mut usize,
+) {
+    let Some(props) = node.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    let required: Vec<&str> = node
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for (name, s) in props {
+        let inner = elements(s);
+        let has_fields = inner.get("properties").is_some();
+        let req = required.contains(&name.as_str());
+        let d = s
+            .get("description")
+            .and_then(Value::as_str)
+            .map(|d| crate::tools::first_line(d, 110))
+            .unwrap_or_default();
+        let indent = "  ".repeat(depth + 1);
+        let marker = if has_fields && depth >= max_depth {
+            " ▸"
+        } else {
+            ""
+        };
+        let line = format!(
+            "{indent}{name} <{}>{}{marker}\n{indent}  {d}\n",
+            type_name(s),
+            if req { " -required-" } else { "" }
+        );
+        if line.len() > *budget {
+            *left_out += 1 + count_fields(inner);
+            continue;
+        }
+        *budget -= line.len();
+        text.push_str(&line);
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        out.push(json!({
+            "path": path,
+            "type": type_name(s),
+            "required": req,
+            "description": d,
+            "hasFields": has_fields,
+        }));
+        if has_fields && depth < max_depth {
+            walk(
+                inner,
+                depth + 1,
+                max_depth,
+                &path,
+                text,
+                out,
+                budget,
+                left_out,
+            );
+        }
+    }
+}
+
+/// How many fields lie below `node`.
+fn count_fields(node: &Value) -> usize {
+    node.get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.values().map(|s| 1 + count_fields(elements(s))).sum())
+        .unwrap_or(0)
 }
 
 /// The schema of the elements of an array (of arrays …), or `node` itself.
@@ -199,8 +298,73 @@ mod tests {
         run(ExplainArgs {
             kind: kind.into(),
             path: path.map(str::to_owned),
+            recursive: None,
         })
         .unwrap_or_else(ToolError::into_output)
+    }
+
+    #[test]
+    fn every_kind_at_default_depth_is_small_and_recursive_stays_in_budget() {
+        let mut largest = (0, "");
+        for r in resources() {
+            for path in [None, Some("spec")] {
+                let out = explain(r.kind, path);
+                assert!(!out.is_error, "{}: {}", r.kind, out.text);
+                if out.text.len() > largest.0 {
+                    largest = (out.text.len(), r.kind);
+                }
+            }
+            let deep = run(ExplainArgs {
+                kind: r.kind.into(),
+                path: Some("spec".into()),
+                recursive: Some(true),
+            })
+            .unwrap();
+            assert!(
+                deep.text.len() <= BUDGET + 512,
+                "{}: {}",
+                r.kind,
+                deep.text.len()
+            );
+        }
+        println!(
+            "largest explain at default depth: {} bytes ({})",
+            largest.0, largest.1
+        );
+        assert!(largest.0 <= BUDGET + 512, "{largest:?}");
+        // The Plan spec: one level, its children marked, nothing cut.
+        let plan = explain("Plan", Some("spec"));
+        assert!(
+            plan.text.contains("  vms <[]object> -required- ▸"),
+            "{}",
+            plan.text
+        );
+        assert!(
+            !plan.text.contains("    targetName"),
+            "one level only: {}",
+            plan.text
+        );
+        let deep = run(ExplainArgs {
+            kind: "Plan".into(),
+            path: Some("spec.vms".into()),
+            recursive: Some(true),
+        })
+        .unwrap();
+        assert!(
+            deep.text.contains("    hooks <[]object>") || deep.text.contains("hooks <[]object>"),
+            "{}",
+            deep.text
+        );
+        let huge = run(ExplainArgs {
+            kind: "Plan".into(),
+            path: None,
+            recursive: Some(true),
+        })
+        .unwrap();
+        assert!(
+            huge.text.contains("more fields not shown"),
+            "the budget says what it left out"
+        );
     }
 
     #[test]
@@ -212,7 +376,7 @@ mod tests {
             "{}",
             out.text
         );
-        assert_eq!(out.structured.as_ref().unwrap()["schema"]["type"], "string");
+        assert_eq!(out.structured.as_ref().unwrap()["type"], "string");
         let out = explain("Plan", Some("spec.vms"));
         assert!(
             out.text.contains("FIELDS:") && out.text.contains("  id <string>"),

@@ -319,9 +319,15 @@ pub async fn get_plan(conn: &Connection, namespace: &str, name: &str) -> Result<
                     let found: Vec<String> =
                         list.items.iter().filter_map(|p| p.namespace()).collect();
                     if !found.is_empty() {
+                        let more = found.len().saturating_sub(5);
                         f.message.push_str(&format!(
-                            " A Plan named \"{name}\" exists in namespace(s): {}.",
-                            found.join(", ")
+                            " A Plan named \"{name}\" exists in namespace(s): {}{}.",
+                            found[..found.len().min(5)].join(", "),
+                            if more > 0 {
+                                format!(" and {more} more")
+                            } else {
+                                String::new()
+                            }
                         ));
                     }
                 }

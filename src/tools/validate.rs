@@ -15,13 +15,28 @@ use crate::catalogue::{resources, ResourceDef};
 /// At most this many violations are reported at once.
 const MAX_REPORTED: usize = 8;
 
+/// Why a spec is invalid: one line per violation, and the field to explain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub text: String,
+    /// The dotted path (no indexes) of the first violation, for
+    /// `explain_resource`: the field whose value or children are wrong.
+    pub path: String,
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// Checks a full `spec`.
-pub fn check_spec(r: &'static ResourceDef, spec: &Value) -> Result<(), String> {
+pub fn check_spec(r: &'static ResourceDef, spec: &Value) -> Result<(), Invalid> {
     report("spec", validator(r, Mode::Full), spec)
 }
 
 /// Checks the `spec` part of a JSON merge patch.
-pub fn check_spec_patch(r: &'static ResourceDef, spec: &Value) -> Result<(), String> {
+pub fn check_spec_patch(r: &'static ResourceDef, spec: &Value) -> Result<(), Invalid> {
     report("spec", validator(r, Mode::Patch), spec)
 }
 
@@ -54,32 +69,59 @@ fn validator(r: &'static ResourceDef, mode: Mode) -> &'static Validator {
     })
 }
 
-fn report(root: &str, v: &Validator, instance: &Value) -> Result<(), String> {
-    let errors: Vec<String> = v
+fn report(root: &str, v: &Validator, instance: &Value) -> Result<(), Invalid> {
+    let errors: Vec<(String, String)> = v
         .iter_errors(instance)
         .take(MAX_REPORTED + 1)
         .map(|e| {
             let path = dotted(root, e.instance_path().as_str());
-            format!("{path}: {e}")
+            let message = match e.kind() {
+                // Every allowed value (the library's text cuts long lists).
+                jsonschema::error::ValidationErrorKind::Enum { options } => {
+                    let all: Vec<String> = options
+                        .as_array()
+                        .map(|a| a.iter().map(Value::to_string).collect())
+                        .unwrap_or_default();
+                    format!("{} is not one of: {}", e.instance(), all.join(", "))
+                }
+                _ => e.to_string(),
+            };
+            (path, message)
         })
         .collect();
-    if errors.is_empty() {
+    let Some((first, _)) = errors.first() else {
         return Ok(());
-    }
+    };
+    let path = strip_indexes(first);
     let more = if errors.len() > MAX_REPORTED {
         "\n- …"
     } else {
         ""
     };
-    Err(format!(
-        "- {}{more}",
-        errors
-            .iter()
-            .take(MAX_REPORTED)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n- ")
-    ))
+    let lines: Vec<String> = errors
+        .iter()
+        .take(MAX_REPORTED)
+        .map(|(p, m)| format!("{p}: {m}"))
+        .collect();
+    Err(Invalid {
+        text: format!("- {}{more}", lines.join("\n- ")),
+        path,
+    })
+}
+
+/// `spec.vms[0].name` → `spec.vms.name`.
+fn strip_indexes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut skipping = false;
+    for c in path.chars() {
+        match c {
+            '[' => skipping = true,
+            ']' => skipping = false,
+            _ if !skipping => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// `/vms/0/name` under `spec` → `spec.vms[0].name`.
@@ -188,16 +230,16 @@ mod tests {
     #[test]
     fn names_the_path_and_what_was_expected() {
         let e = check_spec(provider(), &json!({"type": 5, "secret": {}})).unwrap_err();
-        assert!(e.contains("spec.type"), "{e}");
-        assert!(e.contains("string"), "{e}");
+        assert!(e.text.contains("spec.type"), "{e}");
+        assert!(e.text.contains("string"), "{e}");
         let e = check_spec(provider(), &json!({"type": "vsphere"})).unwrap_err();
-        assert!(e.contains("secret"), "{e}");
+        assert!(e.text.contains("secret"), "{e}");
         let e = check_spec(
             provider(),
             &json!({"type": "vsphere", "secret": {}, "ulr": "x"}),
         )
         .unwrap_err();
-        assert!(e.contains("ulr"), "{e}");
+        assert!(e.text.contains("ulr"), "{e}");
     }
 
     #[test]
@@ -205,7 +247,7 @@ mod tests {
         let plan = find_resource("Plan").unwrap();
         let spec = json!({"provider": {}, "map": {}, "targetNamespace": "t", "vms": [{"id": "vm-1"}, {"id": 7}]});
         let e = check_spec(plan, &spec).unwrap_err();
-        assert!(e.contains("spec.vms[1].id"), "{e}");
+        assert!(e.text.contains("spec.vms[1].id"), "{e}");
     }
 
     #[test]
@@ -229,5 +271,23 @@ mod tests {
         assert_eq!(dotted("spec", ""), "spec");
         assert_eq!(dotted("spec", "/vms/0/name"), "spec.vms[0].name");
         assert_eq!(dotted("spec", "/a~1b"), "spec.a/b");
+    }
+
+    #[test]
+    fn enum_errors_list_every_value_and_the_path_is_the_subtree() {
+        let plan = crate::catalogue::find_resource("Plan").unwrap();
+        let mut spec = serde_json::json!({"targetNamespace": "t", "provider": {"source": {"name": "a"}, "destination": {"name": "b"}},
+            "map": {"network": {"name": "n"}, "storage": {"name": "s"}}, "vms": [{"id": "x", "idd": 1}]});
+        let e = check_spec(plan, &spec).unwrap_err();
+        assert_eq!(e.path, "spec.vms", "{e}");
+        spec["vms"] = serde_json::json!([{"id": "x"}]);
+        spec["targetPowerState"] = serde_json::json!("sleeping");
+        let e = check_spec(plan, &spec).unwrap_err();
+        assert!(
+            e.text
+                .contains(r#""sleeping" is not one of: "on", "off", "auto""#),
+            "{e}"
+        );
+        assert_eq!(e.path, "spec.targetPowerState");
     }
 }

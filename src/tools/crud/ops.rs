@@ -201,8 +201,8 @@ pub fn check_create(r: &'static ResourceDef, a: &CreateArgs) -> Result<(), ToolE
     if r.schema().pointer("/properties/spec").is_some() {
         validate::check_spec(r, &spec).map_err(|e| {
             ToolError::invalid(format!(
-                "Invalid {} spec (nothing was sent to the cluster):\n{e}\nSee explain_resource kind={} path=spec.",
-                r.kind, r.kind
+                "Invalid {} spec (nothing was sent to the cluster):\n{}\nSee explain_resource kind={} path={}.",
+                r.kind, e.text, r.kind, e.path
             ))
         })?;
     }
@@ -241,7 +241,12 @@ pub async fn create(r: &'static ResourceDef, a: CreateArgs, conn: &Connection) -
         field_manager: Some(FIELD_MANAGER.into()),
     };
     let result = t.api().create(&pp, &obj).await;
-    t.written("Created", &a.name, dry_run, result)
+    t.written(
+        if dry_run { "Would create" } else { "Created" },
+        &a.name,
+        dry_run,
+        result,
+    )
 }
 
 /// What a patch argument asks for.
@@ -274,8 +279,8 @@ pub fn check_patch(r: &'static ResourceDef, patch: Value) -> Result<PatchKind, T
             if let Some(spec) = map.get("spec") {
                 validate::check_spec_patch(r, spec).map_err(|e| {
                     ToolError::invalid(format!(
-                        "Invalid patch for {} (nothing was sent to the cluster):\n{e}\nSee explain_resource kind={} path=spec.",
-                        r.kind, r.kind
+                        "Invalid patch for {} (nothing was sent to the cluster):\n{}\nSee explain_resource kind={} path={}.",
+                        r.kind, e.text, r.kind, e.path
                     ))
                 })?;
             }
@@ -319,7 +324,12 @@ pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> 
         PatchKind::Merge(v) => t.api().patch(&a.name, &pp, &Patch::Merge(v)).await,
         PatchKind::Json(p) => t.api().patch(&a.name, &pp, &Patch::Json::<()>(p)).await,
     };
-    t.written("Patched", &a.name, dry_run, result)
+    t.written(
+        if dry_run { "Would patch" } else { "Patched" },
+        &a.name,
+        dry_run,
+        result,
+    )
 }
 
 pub async fn delete(r: &'static ResourceDef, a: DeleteArgs, conn: &Connection) -> ToolResult {

@@ -271,6 +271,8 @@ pub fn augment(item: &mut Value, resource: Resource, provider: &str, provider_ty
                 })
                 .unwrap_or(0.0);
             obj.insert("diskCapacity".into(), json!(capacity as u64));
+            let gib = capacity / 1024.0 / 1024.0 / 1024.0;
+            obj.insert("diskCapacityGB".into(), json!((gib * 10.0).round() / 10.0));
             if let Some(used) = obj.get("storageUsed").and_then(Value::as_f64) {
                 obj.insert(
                     "storageUsedGB".into(),
@@ -331,7 +333,7 @@ pub fn columns(resource: Resource) -> &'static [&'static str] {
             "powerStateHuman",
             "cpuCount",
             "memoryGB",
-            "diskCapacity",
+            "diskCapacityGB",
             "guestId",
             "concernsHuman",
             "path",
@@ -359,16 +361,25 @@ pub fn columns(resource: Resource) -> &'static [&'static str] {
     }
 }
 
-/// The summary of one item: its columns, with disk capacity in GiB.
+/// Totals over matched VMs: CPUs, memory, disk capacity and storage used.
+pub fn vm_totals(items: &[Value]) -> Value {
+    let sum = |k: &str| items.iter().filter_map(|i| i[k].as_f64()).sum::<f64>();
+    let gb = |b: f64| (b / 1024.0 / 1024.0 / 1024.0 * 10.0).round() / 10.0;
+    json!({
+        "vms": items.len(),
+        "cpuCount": sum("cpuCount") as u64,
+        "memoryGB": (sum("memoryMB") / 1024.0 * 10.0).round() / 10.0,
+        "diskCapacityGB": gb(sum("diskCapacity")),
+        "storageUsedGB": gb(sum("storageUsed")),
+    })
+}
+
+/// The summary of one item: its columns.
 pub fn summary(item: &Value, resource: Resource) -> Value {
     let mut out = serde_json::Map::new();
     for c in columns(resource) {
         match item.get(*c) {
             Some(Value::Null) | None => {}
-            Some(v) if *c == "diskCapacity" => {
-                let gib = v.as_f64().unwrap_or(0.0) / 1024.0 / 1024.0 / 1024.0;
-                out.insert("diskCapacityGB".into(), json!((gib * 10.0).round() / 10.0));
-            }
             Some(v) => {
                 out.insert((*c).into(), v.clone());
             }

@@ -127,6 +127,88 @@ pub async fn ready_provider(
     Ok(p)
 }
 
+/// Refuses a query that reads a field no item has (a typo, or a value
+/// left unquoted), naming close field names.
+pub fn check_fields(q: &query::Query, text: &str, items: &[Value]) -> Result<(), ToolError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let present = |p: &query::Path| {
+        items.iter().any(|i| match p.resolve(i) {
+            Value::Null => false,
+            Value::Array(a) => a.iter().any(|v| !v.is_null()),
+            _ => true,
+        })
+    };
+    let mut keys: Vec<&str> = items
+        .iter()
+        .filter_map(Value::as_object)
+        .flat_map(|o| o.keys().map(String::as_str))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for f in q.fields() {
+        if present(&f.path) {
+            continue;
+        }
+        let name = f.path.as_str();
+        let lower = name.to_lowercase();
+        let head = lower
+            .split(['.', '['])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let mut close: Vec<(usize, &str)> = keys
+            .iter()
+            .map(|k| {
+                (
+                    crate::tools::overlays::provider::distance(&k.to_lowercase(), &head),
+                    *k,
+                )
+            })
+            .filter(|(d, k)| {
+                *d <= 3 || k.to_lowercase().contains(&head) || head.contains(&k.to_lowercase())
+            })
+            .collect();
+        close.sort();
+        let close: Vec<&str> = close.iter().take(5).map(|(_, k)| *k).collect();
+        let mut msg =
+            format!("Invalid query (nothing was fetched): no item has the field \"{name}\"");
+        if !close.is_empty() {
+            msg.push_str(&format!(" (close: {})", close.join(", ")));
+        }
+        if f.rhs && !name.contains('.') {
+            msg.push_str(&format!(". If you meant the value, quote it: '{name}'"));
+        }
+        msg.push_str(&format!(
+            ".\n  {text}\nSee the fields of one item with fields: [\"*\"] and a name."
+        ));
+        return Err(ToolError::invalid(msg));
+    }
+    Ok(())
+}
+
+/// When nothing matched: the values the compared text fields do have.
+fn value_hints(q: &query::Query, items: &[Value]) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in q.fields().iter().filter(|f| !f.rhs) {
+        let mut values: Vec<String> = items
+            .iter()
+            .filter_map(|i| f.path.resolve(i).as_str().map(str::to_owned))
+            .collect();
+        values.sort();
+        values.dedup();
+        if !values.is_empty() && values.len() <= 8 {
+            out.push(format!(
+                "{} is one of: {}",
+                f.path.as_str(),
+                values.join(", ")
+            ));
+        }
+    }
+    out
+}
+
 /// A query that does not parse or evaluate, with a caret under the spot.
 fn query_error(e: &query::QueryError, text: &str) -> ToolError {
     ToolError::invalid(format!(
@@ -231,8 +313,10 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
         }
         items = hits;
     }
+    let all_items = items.clone();
     let (items, matched) = match &q {
         Some(q) => {
+            check_fields(q, a.query.as_deref().unwrap_or_default(), &items)?;
             let applied = q
                 .apply(items)
                 .map_err(|e| query_error(&e, a.query.as_deref().unwrap_or_default()))?;
@@ -285,23 +369,37 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
         text.push_str(&l);
         shown.push(v);
     }
-    let head = format!(
-        "{} of {matched} {what}(s){} in the inventory of provider {ns}/{} ({ptype}){}:",
-        shown.len(),
-        if q.is_some() || a.name.is_some() {
-            format!(" matching ({listed} listed)")
-        } else {
-            String::new()
-        },
-        a.provider,
-        if matched == 0 {
-            "; nothing matched"
-        } else {
-            ""
+    let filtered = q.is_some() || a.name.is_some();
+    let mut out = if matched == 0 {
+        format!(
+            "No {what} matches in the inventory of provider {ns}/{} ({ptype}; {listed} listed).",
+            a.provider
+        )
+    } else {
+        format!(
+            "{} of {matched} {what}(s){} in the inventory of provider {ns}/{} ({ptype}):",
+            shown.len(),
+            if filtered {
+                format!(" matching ({listed} listed)")
+            } else {
+                String::new()
+            },
+            a.provider
+        )
+    };
+    out.push_str(&text);
+    if matched == 0 {
+        if let Some(q) = &q {
+            for h in value_hints(q, &all_items) {
+                out.push_str(&format!("\n{h}"));
+            }
         }
-    );
-    let mut out = head + &text;
-    if shown.len() < matched {
+    }
+    let query_limited = q
+        .as_ref()
+        .and_then(|q| q.limit)
+        .is_some_and(|l| shown.len() >= l.min(matched));
+    if shown.len() < matched && !query_limited {
         out.push_str(&format!(
             "\n({} more not shown{}; narrow the query, or raise limit (at most {MAX_LIMIT}))",
             matched - shown.len(),
@@ -310,6 +408,13 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
             } else {
                 ""
             }
+        ));
+    }
+    let totals = (resource == Resource::Vm && matched > 1).then(|| resources::vm_totals(&items));
+    if let Some(t) = &totals {
+        out.push_str(&format!(
+            "\nTotals of the {} matched: {} CPUs, {} GB memory, {} GB disk capacity, {} GB used.",
+            t["vms"], t["cpuCount"], t["memoryGB"], t["diskCapacityGB"], t["storageUsedGB"]
         ));
     }
     Ok(ToolOutput::ok(
@@ -322,6 +427,7 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
             "matched": matched,
             "returned": shown.len(),
             "items": shown,
+            "totals": totals,
         })),
     ))
 }

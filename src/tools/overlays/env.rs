@@ -30,7 +30,19 @@ impl Tool for WithEnv {
 
     fn call<'a>(&'a self, ctx: &'a CallContext, mut args: Value) -> BoxFuture<'a, ToolResult> {
         Box::pin(async move {
-            substitute(&mut args, &|name| std::env::var(name).ok()).map_err(|missing| {
+            let (substituted, used) = {
+                let used = std::cell::RefCell::new(Vec::<String>::new());
+                let lookup = |name: &str| {
+                    let v = std::env::var(name).ok();
+                    if v.is_some() && !used.borrow().iter().any(|u| u == name) {
+                        used.borrow_mut().push(name.to_owned());
+                    }
+                    v
+                };
+                let r = substitute(&mut args, &lookup);
+                (r, used.into_inner())
+            };
+            substituted.map_err(|missing| {
                 ToolError::Arguments {
                     tool: self.0.definition().name().to_owned(),
                     detail: format!(
@@ -38,7 +50,15 @@ impl Tool for WithEnv {
                     ),
                 }
             })?;
-            self.0.call(ctx, args).await
+            let mut out = self.0.call(ctx, args).await?;
+            if !used.is_empty() && !out.is_error {
+                // Which values came from the environment (never the values).
+                out.text.push_str(&format!(
+                    "\nRead from the server's environment: {}.",
+                    used.join(", ")
+                ));
+            }
+            Ok(out)
         })
     }
 

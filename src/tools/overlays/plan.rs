@@ -591,6 +591,25 @@ async fn guided_create(ctx: &CallContext, a: GuidedPlanArgs, base: &dyn Tool) ->
         spec["targetPowerState"] = serde_json::to_value(p).unwrap_or_default();
     }
     let mut warnings = Vec::new();
+    if let (None, None, Some((s, networks, _))) = (&a.network_map, &a.target_network, &built) {
+        for id in s.networks.iter().skip(1) {
+            let on: Vec<&str> = chosen
+                .iter()
+                .filter(|vm| {
+                    vm["networks"]
+                        .as_array()
+                        .is_some_and(|n| n.iter().any(|r| r["id"] == id.as_str()))
+                })
+                .filter_map(|vm| vm["name"].as_str())
+                .collect();
+            warnings.push(format!(
+                "network {} is not attached after migration (a VM gets one pod network; the first, {}, took it): affects {}. Map all networks with target_network (a NetworkAttachmentDefinition), or patch the NetworkMap",
+                name_of(networks, id),
+                name_of(networks, &s.networks[0]),
+                if on.is_empty() { "-".to_owned() } else { on.join(", ") }
+            ));
+        }
+    }
     if let Ok(None) = Api::<k8s_openapi::api::core::v1::Namespace>::all(conn.client.clone())
         .get_opt(&target_ns)
         .await

@@ -58,6 +58,27 @@ const CREDENTIALS: [(&str, &str, &str); 11] = [
     ("region_name", "string", "OpenStack (or ec2) region."),
 ];
 
+/// A secret argument written `$NAME`: most likely meant `${NAME}`.
+fn unbraced_variable(creds: &Map<String, Value>) -> Result<(), ToolError> {
+    for k in ["password", "token"] {
+        if let Some(v) = creds.get(k).and_then(Value::as_str) {
+            let name = v.strip_prefix('$').unwrap_or_default();
+            let looks = !name.is_empty()
+                && name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if looks {
+                return Err(ToolError::invalid(format!(
+                    "{k} is \"${name}\": to read the server's environment variable write \"${{{name}}}\" (with braces). Nothing was sent to the cluster."
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Keys whose values are secret.
 const SECRET_KEYS: [&str; 5] = [
     "password",
@@ -299,6 +320,7 @@ impl Overlay for ProviderCreate {
                 })?
                 .to_owned();
             check_type(&kind)?;
+            unbraced_variable(&creds)?;
             guided_create(ctx, args, &kind, &creds, base).await
         })
     }
@@ -482,6 +504,7 @@ impl Overlay for ProviderPatch {
                 return base.call(ctx, args).await;
             }
             let creds = take_credentials(&mut args);
+            unbraced_variable(&creds)?;
             let name = args["name"].as_str().unwrap_or_default().to_owned();
             let dry_run = args["dry_run"] == true;
             let conn = ctx.connect().await?;

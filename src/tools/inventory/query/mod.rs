@@ -77,6 +77,16 @@ pub use self::datetime::Timestamp;
 pub use self::error::{ErrorKind, QueryError};
 pub use self::path::Path;
 
+/// A field path a query reads (see [`Query::fields`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldUse {
+    pub path: Path,
+    /// Byte position in the query (0 for select and order by).
+    pub pos: usize,
+    /// Alone on the right of a comparison: maybe a value meant to be quoted.
+    pub rhs: bool,
+}
+
 /// A parsed query.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
@@ -186,6 +196,57 @@ impl Query {
     }
 
     /// The select column names (alias, `sum(path)` or path), in order.
+    /// Every field path the query reads, once each, with the byte position
+    /// it is written at and whether it stands alone on the right of a
+    /// comparison (where an unquoted value would land).
+    pub fn fields(&self) -> Vec<FieldUse> {
+        let mut out: Vec<FieldUse> = Vec::new();
+        let mut add = |path: &Path, pos: usize, rhs: bool| {
+            if !out.iter().any(|f| f.path == *path) {
+                out.push(FieldUse {
+                    path: path.clone(),
+                    pos,
+                    rhs,
+                });
+            }
+        };
+        fn walk(e: &Expr, rhs: bool, add: &mut dyn FnMut(&Path, usize, bool)) {
+            match &e.kind {
+                ast::ExprKind::Field(p) => add(p, e.pos, rhs),
+                ast::ExprKind::Column(c) => add(&c.path, e.pos, false),
+                ast::ExprKind::Literal(_) => {}
+                ast::ExprKind::Array(items) => items.iter().for_each(|i| walk(i, false, add)),
+                ast::ExprKind::Unary { operand, .. } => walk(operand, false, add),
+                ast::ExprKind::Binary {
+                    op, lhs, rhs: r, ..
+                } => {
+                    let cmp = !matches!(op, ast::BinaryOp::And | ast::BinaryOp::Or);
+                    walk(lhs, false, add);
+                    walk(r, cmp, add);
+                }
+                ast::ExprKind::Between { value, low, high } => {
+                    walk(value, false, add);
+                    walk(low, true, add);
+                    walk(high, true, add);
+                }
+                ast::ExprKind::IsNull(v) => walk(v, false, add),
+            }
+        }
+        if let Some(f) = &self.filter {
+            walk(f, false, &mut add);
+        }
+        let aliases: Vec<String> = self.select.iter().filter_map(|s| s.alias.clone()).collect();
+        for s in &self.select {
+            add(&s.path, 0, false);
+        }
+        for o in &self.order {
+            if !aliases.contains(&o.column.path.as_str().to_owned()) {
+                add(&o.column.path, 0, false);
+            }
+        }
+        out
+    }
+
     pub fn columns(&self) -> Vec<String> {
         self.select.iter().map(SelectItem::name).collect()
     }
@@ -475,6 +536,29 @@ mod tests {
         assert_eq!(
             e.pointer(text),
             "where name = 'web-01' and and\n                          ^"
+        );
+    }
+
+    #[test]
+    fn fields_lists_every_path_read_and_flags_bare_values() {
+        let q = parse(
+            "select name, mem as m where powerState == poweredOn and memoryMB > 8192 order by m",
+        )
+        .unwrap();
+        let f: Vec<(String, bool)> = q
+            .fields()
+            .iter()
+            .map(|f| (f.path.as_str().to_owned(), f.rhs))
+            .collect();
+        assert_eq!(
+            f,
+            [
+                ("powerState".into(), false),
+                ("poweredOn".into(), true),
+                ("memoryMB".into(), false),
+                ("name".into(), false),
+                ("mem".into(), false)
+            ]
         );
     }
 }
