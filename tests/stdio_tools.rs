@@ -747,3 +747,149 @@ async fn namespace_and_all_namespaces_together_are_refused() {
         assert!(err.contains("not both"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn lists_are_paged_and_bounded_and_fields_are_honest() {
+    let ns = fresh_namespace("paging").await;
+    let mut c = StdioClient::admin(&[]).await;
+    // 150 Hooks, made directly.
+    let admin = common::admin_client().await;
+    let r = kubectl_mtv::catalogue::find_resource("hooks").unwrap();
+    let api: kube::Api<kube::api::DynamicObject> =
+        kube::Api::namespaced_with(admin, &ns, &r.api_resource());
+    for i in 0..150 {
+        let o: kube::api::DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "forklift.konveyor.io/v1beta1", "kind": "Hook",
+            "metadata": {"name": format!("h{i:03}")},
+            "spec": {"image": format!("quay.io/hooks/h:{i}"), "playbook": "x".repeat(2000)}}))
+        .unwrap();
+        api.create(&Default::default(), &o).await.unwrap();
+    }
+    // Pages of 40 (by fields, small): none overlap, none is skipped.
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..10 {
+        let mut args = json!({"namespace": ns, "limit": 40, "fields": ["spec.image"]});
+        if let Some(t) = &token {
+            args["continue"] = json!(t);
+        }
+        let r = c.call("get_hooks", args).await;
+        let sc = &r["structuredContent"];
+        for i in sc["items"].as_array().unwrap() {
+            seen.push(i["metadata"]["name"].as_str().unwrap().to_owned());
+        }
+        token = sc["metadata"]["continue"].as_str().map(str::to_owned);
+        match &token {
+            Some(t) => assert!(
+                text(&r).contains(t.as_str()),
+                "the text says how to get more"
+            ),
+            None => break,
+        }
+    }
+    let want: Vec<String> = (0..150).map(|i| format!("h{i:03}")).collect();
+    assert_eq!(seen, want);
+    // Whole objects are cut at the text budget, at an object boundary, and it says so.
+    let r = c.call("get_hooks", json!({"namespace": ns})).await;
+    let t = text(&r);
+    assert!(t.len() < 34 * 1024, "{} bytes", t.len());
+    assert!(
+        t.contains("more Hooks of this page not shown") && t.contains("limit:"),
+        "{}",
+        &t[t.len() - 400..]
+    );
+    let n = r["structuredContent"]["items"].as_array().unwrap().len();
+    assert!(n > 1 && n < 50, "{n}");
+    // Field paths that do not exist are named, with the nearest real one.
+    let r = c
+        .call(
+            "get_hooks",
+            json!({"namespace": ns, "name": "h001", "fields": ["spec.imgae", "metadata.nmae"]}),
+        )
+        .await;
+    assert!(
+        text(&r).contains("spec.imgae is not a field of Hook (nearest: spec.image)")
+            && text(&r).contains("metadata.nmae is not a field of Hook (nearest: metadata.name)"),
+        "{}",
+        text(&r)
+    );
+    // A namespace that does not exist says so.
+    let r = c
+        .call("get_hooks", json!({"namespace": "no-such-namespace-here"}))
+        .await;
+    assert!(
+        text(&r).contains("namespace \"no-such-namespace-here\" does not exist"),
+        "{}",
+        text(&r)
+    );
+}
+
+#[tokio::test]
+async fn json_patches_are_validated_applied_here_and_never_lose_an_update() {
+    let ns = fresh_namespace("jsonpatch").await;
+    let mut c = StdioClient::admin(&[]).await;
+    c.call_ok("create_provider", json!({"name": "vc", "namespace": ns, "labels": {"base": "1"}, "spec": {"type": "vsphere", "url": "https://vc/sdk", "secret": {"name": "s", "namespace": ns}}})).await;
+    // A typo in the path: refused, with the nearest real field; nothing changed.
+    let err = c
+        .call_err("patch_provider", json!({"name": "vc", "namespace": ns, "patch": [{"op": "add", "path": "/spec/ulr", "value": "https://x"}]}))
+        .await;
+    assert!(
+        err.contains("spec") && err.contains("ulr") && err.contains("nothing was sent"),
+        "{err}"
+    );
+    // A failed test, and a path that does not exist.
+    let err = c
+        .call_err("patch_provider", json!({"name": "vc", "namespace": ns, "patch": [{"op": "test", "path": "/spec/url", "value": "https://other"}, {"op": "replace", "path": "/spec/url", "value": "https://y"}]}))
+        .await;
+    assert!(
+        err.contains("operation 0 (test /spec/url)") && err.contains("the test failed"),
+        "{err}"
+    );
+    let err = c
+        .call_err("patch_provider", json!({"name": "vc", "namespace": ns, "patch": [{"op": "remove", "path": "/spec/settings/x"}]}))
+        .await;
+    assert!(err.contains("does not exist in the object"), "{err}");
+    let got = c
+        .call_ok("get_providers", json!({"name": "vc", "namespace": ns}))
+        .await;
+    assert_eq!(got["spec"]["url"], "https://vc/sdk");
+    // Many writers at once: each either lands or gets a clear conflict; no update is lost.
+    let mut calls = Vec::new();
+    for i in 0..12 {
+        let (_, rx) = c
+            .start_request(
+                "tools/call",
+                json!({"name": "patch_provider", "arguments": {"name": "vc", "namespace": ns,
+                "patch": [{"op": "add", "path": format!("/metadata/labels/w{i}"), "value": "1"}]}}),
+            )
+            .await;
+        calls.push(rx);
+    }
+    let mut landed = 0;
+    for rx in calls {
+        let r = rx.await.unwrap();
+        let res = &r["result"];
+        if res["isError"] == false {
+            landed += 1;
+        } else {
+            let t = text(res);
+            assert!(
+                t.contains("Conflict (409)") && t.contains("changed by someone else"),
+                "{t}"
+            );
+        }
+    }
+    let got = c
+        .call_ok("get_providers", json!({"name": "vc", "namespace": ns}))
+        .await;
+    let labels = got["metadata"]["labels"]
+        .as_object()
+        .map(|l| l.len())
+        .unwrap_or(0);
+    assert!(landed >= 1);
+    assert_eq!(
+        labels,
+        landed + 1,
+        "every patch that reported success is there"
+    );
+}

@@ -32,8 +32,13 @@ pub struct GetArgs {
     pub label_selector: Option<String>,
     /// Text format: json (default) or yaml.
     pub output: Option<OutputFormat>,
-    /// Keep only these dotted fields, e.g. ["metadata.name","status.conditions"].
+    /// Keep only these fields, e.g. ["metadata.name", "status.conditions", "spec.vms[*].name"].
     pub fields: Option<Vec<String>>,
+    /// Most objects in a list (default 50, at most 500).
+    pub limit: Option<u32>,
+    /// The next page: the continue token of the previous result.
+    #[serde(rename = "continue")]
+    pub continue_token: Option<String>,
     /// Watch instead: send each change as progress until timeout_seconds, then return them.
     pub watch: Option<bool>,
     /// Watch for this long (default 30, at most 1800).

@@ -26,6 +26,7 @@ pub mod crud;
 pub mod error;
 pub mod events;
 pub mod explain;
+pub mod fields;
 pub mod forklift;
 pub mod inventory;
 pub mod logs;

@@ -50,45 +50,6 @@ pub fn render(value: &Value, yaml: bool) -> String {
     }
 }
 
-/// Keeps only the dotted `fields` of an object (and always its name and namespace).
-pub fn select_fields(obj: &Value, fields: &[String]) -> Value {
-    let mut out = json!({});
-    let always = ["metadata.name", "metadata.namespace"];
-    for path in always
-        .iter()
-        .copied()
-        .chain(fields.iter().map(String::as_str))
-    {
-        let parts: Vec<&str> = path.split('.').filter(|p| !p.is_empty()).collect();
-        if parts.is_empty() {
-            continue;
-        }
-        let mut src = obj;
-        let mut found = true;
-        for p in &parts {
-            match src.get(p) {
-                Some(v) => src = v,
-                None => {
-                    found = false;
-                    break;
-                }
-            }
-        }
-        if !found {
-            continue;
-        }
-        let mut dst = &mut out;
-        for p in &parts[..parts.len() - 1] {
-            if !dst.get(p).is_some_and(Value::is_object) {
-                dst[*p] = json!({});
-            }
-            dst = dst.get_mut(*p).expect("just inserted");
-        }
-        dst[parts[parts.len() - 1]] = src.clone();
-    }
-    out
-}
-
 /// Removes what only clutters a model's context: managedFields and kubectl's
 /// copy of the last applied object.
 pub fn tidy(obj: &mut Value) {
@@ -106,23 +67,6 @@ pub fn tidy(obj: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn selects_dotted_fields_and_keeps_identity() {
-        let o = json!({"metadata": {"name": "a", "namespace": "n", "labels": {"x": "1"}}, "spec": {"type": "vsphere", "url": "u"}, "status": {"phase": "Ready"}});
-        let s = select_fields(
-            &o,
-            &[
-                "spec.type".into(),
-                "status.phase".into(),
-                "missing.x".into(),
-            ],
-        );
-        assert_eq!(
-            s,
-            json!({"metadata": {"name": "a", "namespace": "n"}, "spec": {"type": "vsphere"}, "status": {"phase": "Ready"}})
-        );
-    }
 
     #[test]
     fn result_shape() {

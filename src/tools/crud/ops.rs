@@ -8,8 +8,8 @@ use crate::catalogue::ResourceDef;
 use crate::cluster::errors::Attempt;
 use crate::cluster::{Connection, KubeFailure};
 use crate::tools::args::{CreateArgs, DeleteArgs, GetArgs, OutputFormat, PatchArgs};
-use crate::tools::output::{render, select_fields, tidy, ToolOutput};
-use crate::tools::{validate, ToolError, ToolResult};
+use crate::tools::output::{render, tidy, ToolOutput};
+use crate::tools::{fields, validate, ToolError, ToolResult};
 
 /// Field manager recorded on objects this server writes.
 pub const FIELD_MANAGER: &str = "kubectl-mtv";
@@ -115,6 +115,12 @@ pub fn check_scope(a: &GetArgs) -> Result<(), ToolError> {
     Ok(())
 }
 
+/// Objects in a list when the caller gives no limit, and the most it may ask.
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 500;
+/// Text budget of one get result; a list is cut at an object boundary.
+pub const TEXT_BUDGET: usize = 32 * 1024;
+
 pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> ToolResult {
     let yaml = a.output == Some(OutputFormat::Yaml);
     let all = a.all_namespaces.unwrap_or(false) && r.namespaced;
@@ -124,11 +130,18 @@ pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> Tool
         namespace_for(r, conn, a.namespace)
     };
     let fields = a.fields.unwrap_or_default();
+    let warnings = fields::unknown(r, &fields);
     let shape = |v: Value| {
         if fields.is_empty() {
             v
         } else {
-            select_fields(&v, &fields)
+            fields::select(&v, &fields)
+        }
+    };
+    let warn = |text: &mut String, structured: &mut Value| {
+        if !warnings.is_empty() {
+            text.push_str(&format!("\nWarning: {}.", warnings.join("; ")));
+            structured["warnings"] = json!(warnings);
         }
     };
     if let Some(name) = a.name.as_deref() {
@@ -145,8 +158,10 @@ pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> Tool
             verb: "get",
         };
         let obj = t.api().get(name).await.map_err(|e| t.fail(&e))?;
-        let v = shape(to_value(&obj));
-        return Ok(ToolOutput::ok(render(&v, yaml), Some(v)));
+        let mut v = shape(to_value(&obj));
+        let mut text = render(&v, yaml);
+        warn(&mut text, &mut v);
+        return Ok(ToolOutput::ok(text, Some(v)));
     }
     let t = Target {
         r,
@@ -155,44 +170,87 @@ pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> Tool
         name: None,
         verb: "list",
     };
-    let mut lp = ListParams::default();
+    let limit = a.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let mut lp = ListParams::default().limit(limit);
     if let Some(sel) = a.label_selector.as_deref().filter(|s| !s.is_empty()) {
         lp = lp.labels(sel);
     }
+    if let Some(c) = a.continue_token.as_deref().filter(|c| !c.is_empty()) {
+        lp = lp.continue_token(c);
+    }
     let list = t.api().list(&lp).await.map_err(|e| t.fail(&e))?;
-    let items: Vec<Value> = list
-        .items
-        .iter()
-        .map(|o| {
-            let mut v = to_value(o);
-            v["apiVersion"] = json!(r.api_version());
-            v["kind"] = json!(r.kind);
-            shape(v)
-        })
-        .collect();
     let scope = match &t.namespace {
         Some(ns) => format!("in namespace \"{ns}\""),
         None => "in all namespaces".into(),
     };
-    let n = items.len();
-    let v = json!({
+    let page = list.items.len();
+    let mut items: Vec<Value> = Vec::new();
+    let mut size = 0;
+    for o in &list.items {
+        let mut v = to_value(o);
+        v["apiVersion"] = json!(r.api_version());
+        v["kind"] = json!(r.kind);
+        let v = shape(v);
+        let n = render(&v, yaml).len();
+        if !items.is_empty() && size + n > TEXT_BUDGET {
+            break;
+        }
+        size += n;
+        items.push(v);
+    }
+    let shown = items.len();
+    let next = list.metadata.continue_.clone().filter(|c| !c.is_empty());
+    let remaining = list.metadata.remaining_item_count;
+    let mut v = json!({
         "apiVersion": r.api_version(),
         "kind": r.list_kind,
-        "metadata": {"resourceVersion": list.metadata.resource_version},
+        "metadata": {"resourceVersion": list.metadata.resource_version, "continue": next},
         "items": items,
     });
-    let head = format!(
-        "{n} {} {scope}.\n",
+    let plural = |n: usize| {
         if n == 1 {
             r.kind.to_owned()
         } else {
             format!("{}s", r.kind)
         }
-    );
-    Ok(ToolOutput::ok(
-        format!("{head}{}", render(&v, yaml)),
-        Some(v),
-    ))
+    };
+    let mut head = format!("{shown} {} {scope}", plural(shown));
+    if shown == 0 && t.namespace.is_some() && a.continue_token.is_none() {
+        if let Some(ns) = &t.namespace {
+            if !namespace_exists(conn, ns).await {
+                head.push_str(&format!(
+                    " (namespace \"{ns}\" does not exist; all_namespaces: true lists everywhere)"
+                ));
+            }
+        }
+    }
+    head.push_str(".\n");
+    let mut tail = String::new();
+    if shown < page {
+        tail.push_str(&format!(
+            "\n{} more {} of this page not shown: the result stays within {TEXT_BUDGET} bytes. Ask for fewer at once (limit: {shown}) or only some fields (fields: [\"metadata.name\", \"status.conditions\"]).",
+            page - shown,
+            plural(page - shown)
+        ));
+    }
+    if let Some(c) = &next {
+        tail.push_str(&format!(
+            "\nMore {} exist{}: call again with continue: \"{c}\" (same filters).",
+            plural(2),
+            remaining
+                .map(|n| format!(" ({n} after this page)"))
+                .unwrap_or_default()
+        ));
+    }
+    let mut text = format!("{head}{}{tail}", render(&v, yaml));
+    warn(&mut text, &mut v);
+    Ok(ToolOutput::ok(text, Some(v)))
+}
+
+/// Whether a namespace exists (true when this identity cannot tell).
+async fn namespace_exists(conn: &Connection, ns: &str) -> bool {
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(conn.client.clone());
+    !matches!(api.get_opt(ns).await, Ok(None))
 }
 
 /// Checks a create call's arguments without touching the cluster.
@@ -322,7 +380,46 @@ pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> 
     };
     let result = match kind {
         PatchKind::Merge(v) => t.api().patch(&a.name, &pp, &Patch::Merge(v)).await,
-        PatchKind::Json(p) => t.api().patch(&a.name, &pp, &Patch::Json::<()>(p)).await,
+        PatchKind::Json(p) => {
+            // Applied here first, so the result is validated like a merge
+            // patch; then sent whole with the resourceVersion it was made
+            // from, so a concurrent change is a conflict, never overwritten.
+            let current = t.api().get(&a.name).await.map_err(|e| t.fail(&e))?;
+            let mut doc = serde_json::to_value(&current).unwrap_or(Value::Null);
+            json_patch::patch(&mut doc, &p).map_err(|e| json_patch_error(&e, &p))?;
+            if let Some(spec) = doc.get("spec") {
+                validate::check_spec(r, spec).map_err(|e| {
+                    ToolError::invalid(format!(
+                        "The JSON Patch would make an invalid {} (nothing was sent to the cluster):\n{}\nSee explain_resource kind={} path={}.",
+                        r.kind, e.text, r.kind, e.path
+                    ))
+                })?;
+            }
+            if r.status_subresource
+                && doc.get("status")
+                    != serde_json::to_value(&current)
+                        .ok()
+                        .as_ref()
+                        .and_then(|c| c.get("status"))
+            {
+                return Err(ToolError::invalid(format!(
+                    "status of a {} is written by Forklift's controllers, not by clients; patch spec or metadata instead.",
+                    r.kind
+                )));
+            }
+            doc["metadata"]["resourceVersion"] = json!(current.metadata.resource_version);
+            let obj: DynamicObject = serde_json::from_value(doc).map_err(|e| {
+                ToolError::invalid(format!(
+                    "The JSON Patch leaves no valid {} object: {e}",
+                    r.kind
+                ))
+            })?;
+            let pp = PostParams {
+                dry_run,
+                field_manager: Some(FIELD_MANAGER.into()),
+            };
+            t.api().replace(&a.name, &pp, &obj).await
+        }
     };
     t.written(
         if dry_run { "Would patch" } else { "Patched" },
@@ -330,6 +427,32 @@ pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> 
         dry_run,
         result,
     )
+}
+
+/// A JSON Patch that does not apply, told per operation.
+fn json_patch_error(e: &json_patch::PatchError, p: &json_patch::Patch) -> ToolError {
+    let op =
+        p.0.get(e.operation)
+            .and_then(|o| serde_json::to_value(o).ok())
+            .unwrap_or_default();
+    let what = match e.kind {
+        json_patch::PatchErrorKind::TestFailed => format!(
+            "the test failed: the object's value at {} is not {}",
+            e.path, op["value"]
+        ),
+        json_patch::PatchErrorKind::InvalidPointer => format!(
+            "the path {} does not exist in the object (an array index past the end, or a missing parent)",
+            e.path
+        ),
+        json_patch::PatchErrorKind::InvalidFromPointer => {
+            format!("the \"from\" path {} does not exist", op["from"])
+        }
+        _ => e.kind.to_string(),
+    };
+    ToolError::invalid(format!(
+        "JSON Patch operation {} ({} {}) does not apply: {what}. Nothing was sent to the cluster; read the object with the get tool and retry.",
+        e.operation, op["op"].as_str().unwrap_or("?"), op["path"].as_str().unwrap_or("?")
+    ))
 }
 
 pub async fn delete(r: &'static ResourceDef, a: DeleteArgs, conn: &Connection) -> ToolResult {

@@ -17,7 +17,6 @@ use crate::cluster::errors::Attempt;
 use crate::cluster::Connection;
 use crate::tools::args::GetArgs;
 use crate::tools::forklift::status_brief;
-use crate::tools::output::select_fields;
 use crate::tools::watching::{self, Ended};
 use crate::tools::{CallContext, ToolError, ToolOutput, ToolResult};
 
@@ -132,7 +131,7 @@ pub async fn run(
             "status": brief,
         });
         if !fields.is_empty() {
-            change["object"] = select_fields(&v, &fields);
+            change["object"] = crate::tools::fields::select(&v, &fields);
         }
         changes.push(change);
         if changes.len() > MAX_CHANGES {

@@ -15,7 +15,6 @@ use super::resources::{self, Resource};
 use crate::cluster::errors::Attempt;
 use crate::cluster::KubeFailure;
 use crate::tools::forklift::{provider_conditions, true_condition, Provider};
-use crate::tools::output::select_fields;
 use crate::tools::plan::namespace_or_default;
 use crate::tools::schema::{self, Hints};
 use crate::tools::{
@@ -339,7 +338,7 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
             }
             v
         } else if !fields.is_empty() {
-            let mut v = select_fields(item, &fields);
+            let mut v = crate::tools::fields::select(item, &fields);
             for k in ["name", "id"] {
                 if let (Some(o), Some(x)) = (v.as_object_mut(), item.get(k)) {
                     o.entry(k).or_insert(x.clone());
