@@ -303,14 +303,26 @@ async fn get_output_formats_fields_and_all_namespaces() {
         r["items"][0],
         json!({"metadata": {"name": "p1", "namespace": ns}, "spec": {"type": "vsphere"}})
     );
-    let all = c
-        .call_ok("get_providers", json!({"all_namespaces": true}))
-        .await;
-    assert!(all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|i| i["metadata"]["namespace"] == ns.as_str()));
+    // Every namespace, paged (other tests' providers are there too).
+    let mut token: Option<String> = None;
+    let mut found = false;
+    for _ in 0..100 {
+        let mut args = json!({"all_namespaces": true, "fields": ["spec.type"], "limit": 200});
+        if let Some(t) = &token {
+            args["continue"] = json!(t);
+        }
+        let all = c.call_ok("get_providers", args).await;
+        found |= all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["metadata"]["namespace"] == ns.as_str());
+        token = all["metadata"]["continue"].as_str().map(str::to_owned);
+        if found || token.is_none() {
+            break;
+        }
+    }
+    assert!(found);
 }
 
 #[tokio::test]
