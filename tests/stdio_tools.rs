@@ -905,3 +905,85 @@ async fn json_patches_are_validated_applied_here_and_never_lose_an_update() {
         "every patch that reported success is there"
     );
 }
+
+#[tokio::test]
+async fn errors_say_how_to_fix_them() {
+    let ns = fresh_namespace("errs").await;
+    let mut c = StdioClient::admin(&[]).await;
+    // A typo in a tool name, a tool of a toolset not served.
+    let r = c
+        .request("tools/call", json!({"name": "get_plan", "arguments": {}}))
+        .await;
+    let m = r["error"]["message"].as_str().unwrap();
+    assert!(
+        m.contains("Unknown tool: get_plan") && m.contains("Did you mean get_plans"),
+        "{m}"
+    );
+    let r = c
+        .request(
+            "tools/call",
+            json!({"name": "create_forkliftcontroller", "arguments": {}}),
+        )
+        .await;
+    let m = r["error"]["message"].as_str().unwrap();
+    assert!(
+        m.contains("operator toolset") && m.contains("--toolsets"),
+        "{m}"
+    );
+    // Creating in a namespace that does not exist.
+    let err = c
+        .call_err(
+            "create_hook",
+            json!({"name": "h", "namespace": "no-such-ns-x1", "spec": {"image": "quay.io/a:1"}}),
+        )
+        .await;
+    assert!(
+        err.contains("namespace \"no-such-ns-x1\" does not exist")
+            && !err.contains("Hook \"h\" does not exist"),
+        "{err}"
+    );
+    // A wrong argument type names the argument, in plain words.
+    let err = c
+        .call_err(
+            "cancel_plan",
+            json!({"name": "p", "namespace": ns, "vms": "web-01"}),
+        )
+        .await;
+    assert!(
+        err.contains("vms: invalid type: string \"web-01\", expected an array"),
+        "{err}"
+    );
+    // A line that is not JSON-RPC 2.0 says what to send.
+    c.send_raw(r#"{"id": 99, "method": "ping"}"#).await;
+    let reply = loop {
+        let n = tokio::time::timeout(Duration::from_secs(5), c.notifications.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if n.get("error").is_some() {
+            break n;
+        }
+    };
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("An MCP client sends JSON-RPC 2.0 messages"),
+        "{reply}"
+    );
+    // A write tool on a read-only server says so.
+    let mut ro = StdioClient::admin(&["--read-only"]).await;
+    let r = ro
+        .request(
+            "tools/call",
+            json!({"name": "delete_plan", "arguments": {"name": "x"}}),
+        )
+        .await;
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--read-only"),
+        "{r}"
+    );
+}

@@ -58,6 +58,11 @@ impl KubeFailure {
                         "Forbidden (403): this identity may not {} {} {scope}. The API server said: {server_msg}. Ask a cluster admin for an RBAC Role granting \"{}\" on {}.",
                         a.verb, a.resource, a.verb, a.resource
                     ),
+                    404 if a.namespace.is_some() && server_msg.starts_with("namespaces ") => format!(
+                        "Not found (404): namespace \"{}\" does not exist. Create it first (kubectl create namespace {}), or use another namespace.",
+                        a.namespace.unwrap_or_default(),
+                        a.namespace.unwrap_or_default()
+                    ),
                     404 if a.name.is_some() && reason == "NotFound" && !server_msg.contains("could not find the requested resource") => format!(
                         "Not found (404): {what} does not exist {scope}. Use {} to see what exists.",
                         a.list_tool

@@ -117,7 +117,10 @@ pub fn from_value(value: Value) -> Result<Message, Rejected> {
     let id_ok = |id: &Value| id.is_string() || id.is_i64() || id.is_u64();
     let readable_id = id.clone().filter(id_ok);
     if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return Err(invalid(readable_id, "\"jsonrpc\" must be \"2.0\""));
+        return Err(invalid(
+            readable_id,
+            "\"jsonrpc\" must be \"2.0\". An MCP client sends JSON-RPC 2.0 messages, one per line, starting with initialize, e.g. {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"me\",\"version\":\"1\"}}}",
+        ));
     }
     match obj.get("method") {
         Some(Value::String(method)) => {

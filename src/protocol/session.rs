@@ -98,6 +98,10 @@ pub trait ToolCatalog {
     fn page(&self, start: usize, size: usize) -> Bytes;
     /// Whether a tool of this name exists.
     fn has_tool(&self, name: &str) -> bool;
+    /// For a tool that is not served: why, and what to call instead.
+    fn explain_missing(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Protocol state of one client session.
@@ -216,7 +220,13 @@ impl Session {
                     }
                 };
                 if !tools.has_tool(&name) {
-                    return Err(RpcError::invalid_params(format!("Unknown tool: {name}")));
+                    let why = tools
+                        .explain_missing(&name)
+                        .map(|w| format!(". {w}"))
+                        .unwrap_or_default();
+                    return Err(RpcError::invalid_params(format!(
+                        "Unknown tool: {name}{why}"
+                    )));
                 }
                 let arguments = match params.get("arguments") {
                     None | Some(Value::Null) => json!({}),

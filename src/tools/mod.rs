@@ -122,10 +122,43 @@ pub type SharedTool = Arc<dyn Tool>;
 
 /// Deserializes a tool's arguments, or says what is wrong with them.
 pub fn parse_args<T: DeserializeOwned>(tool: &str, arguments: Value) -> Result<T, ToolError> {
-    serde_json::from_value(arguments).map_err(|e| ToolError::Arguments {
-        tool: tool.to_owned(),
-        detail: e.to_string(),
+    serde_path_to_error::deserialize(arguments).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = plain_types(&e.into_inner().to_string());
+        ToolError::Arguments {
+            tool: tool.to_owned(),
+            detail: if path == "."
+                || inner.starts_with("unknown field")
+                || inner.starts_with("missing field")
+            {
+                inner
+            } else {
+                format!("{path}: {inner}")
+            },
+        }
     })
+}
+
+/// Rust type names in serde's messages, as a client would say them.
+fn plain_types(msg: &str) -> String {
+    let mut s = msg.to_owned();
+    for (rust, plain) in [
+        ("usize", "a non-negative integer"),
+        ("u64", "a non-negative integer"),
+        ("u32", "a non-negative integer"),
+        ("i64", "an integer"),
+        ("a sequence", "an array"),
+        ("a map", "an object"),
+        ("a boolean", "true or false"),
+    ] {
+        s = s.replace(&format!("expected {rust}"), &format!("expected {plain}"));
+        s = s.replace(
+            &format!("invalid type: {rust}"),
+            &format!("invalid type: {plain}"),
+        );
+    }
+    s.replace("invalid type: map", "invalid type: an object")
+        .replace("invalid type: sequence", "invalid type: an array")
 }
 
 /// Small models often send "true"/"false" for booleans, a number as a
@@ -225,6 +258,30 @@ mod tests {
                 "patch": [{"op": "remove", "path": "/spec/url"}],
                 "labels": "[1]"
             })
+        );
+    }
+
+    #[test]
+    fn argument_errors_name_the_argument_in_plain_words() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct A {
+            vms: Vec<String>,
+            limit: Option<usize>,
+        }
+        let e = parse_args::<A>("t", json!({"vms": "web-01"}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("vms: invalid type: string \"web-01\", expected an array"),
+            "{e}"
+        );
+        let e = parse_args::<A>("t", json!({"vms": [], "limit": "five"}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("limit: invalid type: string \"five\", expected a non-negative integer"),
+            "{e}"
         );
     }
 

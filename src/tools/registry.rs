@@ -173,15 +173,18 @@ impl<O: Overlay> Tool for Overlaid<O> {
     }
 }
 
-type Filter = Box<dyn Fn(&ToolDefinition) -> bool + Send + Sync>;
+/// A filter and what it is called (for "why is this tool not served").
+type Filter = (Box<dyn Fn(&ToolDefinition) -> bool + Send + Sync>, String);
 
 /// Collects toolsets, mutators and filters.
 #[derive(Default)]
 pub struct RegistryBuilder {
     toolsets: Vec<Toolset>,
-    mutators: Vec<Box<dyn Mutator>>,
+    pub(super) mutators: Vec<Box<dyn Mutator>>,
     filters: Vec<Filter>,
     page_size: Option<usize>,
+    /// Tools of toolsets not served, with why.
+    unserved: HashMap<String, String>,
 }
 
 impl RegistryBuilder {
@@ -195,18 +198,23 @@ impl RegistryBuilder {
         self
     }
 
-    /// Keeps only tools for which `keep` is true (all filters must agree).
+    /// Keeps only tools for which `keep` is true (all filters must agree);
+    /// `why` says, for a tool it drops, why it is not served.
     pub fn filter(
         mut self,
+        why: &str,
         keep: impl Fn(&ToolDefinition) -> bool + Send + Sync + 'static,
     ) -> Self {
-        self.filters.push(Box::new(keep));
+        self.filters.push((Box::new(keep), why.to_owned()));
         self
     }
 
     /// Only tools that do not change the cluster (`readOnlyHint`).
     pub fn read_only(self) -> Self {
-        self.filter(ToolDefinition::read_only)
+        self.filter(
+            "this server runs with --read-only, so it serves no tool that changes the cluster",
+            ToolDefinition::read_only,
+        )
     }
 
     /// Tools per `tools/list` page served from the prepared bytes.
@@ -218,10 +226,16 @@ impl RegistryBuilder {
     pub fn build(self) -> Registry {
         let mut tools: Vec<SharedTool> = Vec::new();
         let mut toolset_of = HashMap::new();
+        let mut filtered = HashMap::new();
         for set in self.toolsets {
             for tool in set.tools {
                 let tool = self.mutators.iter().fold(tool, |t, m| m.mutate(t));
-                if !self.filters.iter().all(|keep| keep(tool.definition())) {
+                if let Some((_, why)) = self
+                    .filters
+                    .iter()
+                    .find(|(keep, _)| !keep(tool.definition()))
+                {
+                    filtered.insert(tool.definition().name().to_owned(), why.clone());
                     continue;
                 }
                 let name = tool.definition().name().to_owned();
@@ -250,6 +264,8 @@ impl RegistryBuilder {
             .step_by(page_size)
             .map(|start| render_page(&serialized, start, page_size))
             .collect();
+        let mut not_served = self.unserved;
+        not_served.extend(filtered);
         Registry {
             tools,
             index,
@@ -257,6 +273,7 @@ impl RegistryBuilder {
             serialized,
             page_size,
             pages,
+            not_served,
         }
     }
 }
@@ -295,6 +312,8 @@ pub struct Registry {
     serialized: Vec<Bytes>,
     page_size: usize,
     pages: Vec<Bytes>,
+    /// Tools left out by toolsets or filters, with why.
+    not_served: HashMap<String, String>,
 }
 
 impl Registry {
@@ -325,7 +344,20 @@ impl Registry {
             b = b.read_only();
         }
         if opts.disable_destructive {
-            b = b.filter(|d| !d.destructive());
+            b = b.filter(
+                "this server runs with --disable-destructive, so it serves no tool that deletes or overwrites",
+                |d| !d.destructive(),
+            );
+        }
+        for set in all_toolsets() {
+            if !opts.toolsets.iter().any(|t| t == "all" || t == set.name) {
+                for t in set.tools {
+                    b.unserved.insert(
+                        t.definition().name().to_owned(),
+                        format!("it is in the {} toolset, which this server does not serve (start it with --toolsets {},{})", set.name, opts.toolsets.join(","), set.name),
+                    );
+                }
+            }
         }
         b.build()
     }
@@ -370,6 +402,26 @@ impl ToolCatalog for Registry {
 
     fn has_tool(&self, name: &str) -> bool {
         self.index.contains_key(name)
+    }
+
+    fn explain_missing(&self, name: &str) -> Option<String> {
+        if let Some(why) = self.not_served.get(name) {
+            return Some(format!("It exists, but {why}"));
+        }
+        let mut close: Vec<(usize, &str)> = self
+            .index
+            .keys()
+            .map(|k| (super::overlays::provider::distance(k, name), k.as_str()))
+            .filter(|(d, k)| *d <= 3 || k.contains(name) || name.contains(k))
+            .collect();
+        close.sort();
+        let names: Vec<&str> = close.iter().take(3).map(|(_, n)| *n).collect();
+        (!names.is_empty()).then(|| {
+            format!(
+                "Did you mean {}? tools/list shows every tool served",
+                names.join(" or ")
+            )
+        })
     }
 }
 
