@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "kubectl-mtv", version, about, long_about = None)]
 pub struct Cli {
-    /// Log verbosity on stderr: 0 warnings, 1 info, 2 debug, 3+ trace.
+    /// Logs on stderr: 0 warnings and errors, 1 start-up and sessions, 2 one line per request, 3 protocol detail.
     #[arg(
         short = 'v',
         long = "verbose",
@@ -19,6 +19,8 @@ pub struct Cli {
     )]
     pub verbose: u8,
 
+    /// Connection flags may also come before the subcommand (kubectl
+    /// style); the subcommand's own win.
     #[command(flatten)]
     pub kube: KubeFlags,
 
@@ -41,32 +43,50 @@ pub enum Command {
 #[derive(Debug, Clone, Default, Args)]
 pub struct KubeFlags {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
     /// Kubernetes API server URL for every call (overrides kubeconfig; a request's X-Kubernetes-Server overrides it).
-    #[arg(short = 's', long, global = true, value_name = "URL")]
+    #[arg(short = 's', long, value_name = "URL")]
     pub server: Option<String>,
     /// Bearer token for every call (overrides kubeconfig; a request's Authorization header overrides it).
-    #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
+    #[arg(long, value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<Secret>,
     /// CA certificate file for the API server (also for servers named by X-Kubernetes-Server).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub certificate_authority: Option<PathBuf>,
     /// Do not verify the API server's certificate (insecure).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub insecure_skip_tls_verify: bool,
     /// Base URL of Forklift's inventory service (default: $MTV_INVENTORY_URL, then the forklift-inventory Route, then the in-cluster Service).
-    #[arg(short = 'i', long, global = true, value_name = "URL")]
+    #[arg(short = 'i', long, value_name = "URL")]
     pub inventory_url: Option<String>,
     /// Do not verify the inventory service's certificate (also $MTV_INVENTORY_INSECURE_SKIP_TLS=true).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub inventory_insecure_skip_tls: bool,
 }
 
 impl KubeFlags {
+    /// These flags, with any unset one taken from `outer` (given before the subcommand).
+    pub fn or(self, outer: &KubeFlags) -> KubeFlags {
+        KubeFlags {
+            kubeconfig: self.kubeconfig.or_else(|| outer.kubeconfig.clone()),
+            context: self.context.or_else(|| outer.context.clone()),
+            server: self.server.or_else(|| outer.server.clone()),
+            token: self.token.or_else(|| outer.token.clone()),
+            certificate_authority: self
+                .certificate_authority
+                .or_else(|| outer.certificate_authority.clone()),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify
+                || outer.insecure_skip_tls_verify,
+            inventory_url: self.inventory_url.or_else(|| outer.inventory_url.clone()),
+            inventory_insecure_skip_tls: self.inventory_insecure_skip_tls
+                || outer.inventory_insecure_skip_tls,
+        }
+    }
+
     /// How to reach the inventory: the flags, else the environment.
     pub fn inventory_settings(&self) -> crate::tools::inventory::client::InventorySettings {
         let url = match &self.inventory_url {
@@ -88,8 +108,10 @@ impl KubeFlags {
 #[derive(Debug, Clone, Args)]
 pub struct ServerArgs {
     /// Serve over HTTP (SSE at /sse, Streamable HTTP at /mcp) instead of stdio.
-    #[arg(long, alias = "http")]
+    #[arg(long, visible_alias = "http")]
     pub sse: bool,
+    #[command(flatten)]
+    pub kube: KubeFlags,
     /// Address to bind in HTTP mode.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
@@ -134,6 +156,8 @@ pub enum VersionFormat {
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {
+    #[command(flatten)]
+    pub kube: KubeFlags,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = VersionFormat::Table)]
     pub output: VersionFormat,
@@ -252,12 +276,35 @@ mod tests {
         };
         assert!(a.sse && a.port == 9090 && a.cert_file.is_some() && a.key_file.is_some());
         assert_eq!(a.allowed_servers, vec!["https://a", "https://b"]);
-        assert_eq!(cli.kube.token.as_ref().map(Secret::expose), Some("abc"));
+        assert!(
+            Cli::try_parse_from(["kubectl-mtv", "tools", "--token", "x"]).is_err(),
+            "tools takes no connection flags"
+        );
+        assert_eq!(a.kube.token.as_ref().map(Secret::expose), Some("abc"));
+        let cli = Cli::try_parse_from([
+            "kubectl-mtv",
+            "--context",
+            "a",
+            "--token",
+            "t",
+            "mcp-server",
+            "--context",
+            "b",
+        ])
+        .unwrap();
+        let Command::McpServer(a) = cli.command else {
+            panic!()
+        };
+        let k = a.kube.or(&cli.kube);
+        assert_eq!(
+            (k.context.as_deref(), k.token.as_ref().map(Secret::expose)),
+            (Some("b"), Some("t"))
+        );
     }
 
     #[test]
     fn token_never_shows_in_debug() {
-        let cli = Cli::try_parse_from(["kubectl-mtv", "--token", "s3cr3t", "tools"]).unwrap();
+        let cli = Cli::try_parse_from(["kubectl-mtv", "mcp-server", "--token", "s3cr3t"]).unwrap();
         assert!(!format!("{cli:?}").contains("s3cr3t"));
     }
 }

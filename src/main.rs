@@ -45,9 +45,10 @@ fn main() -> ExitCode {
                     .enable_all()
                     .build()
                     .expect("tokio runtime");
-                let settings = cli.kube.inventory_settings();
+                let kube = args.kube.clone().or(&cli.kube);
+                let settings = kube.inventory_settings();
                 let access = ClusterAccess::new(AccessOptions {
-                    flags: cli.kube,
+                    flags: kube,
                     allowed_servers: Vec::new(),
                 });
                 let identity = Identity::default();
@@ -79,7 +80,7 @@ fn main() -> ExitCode {
                 .build()
                 .expect("tokio runtime");
             let access = AccessOptions {
-                flags: cli.kube,
+                flags: args.kube.clone().or(&cli.kube),
                 allowed_servers: args.allowed_servers.clone(),
             };
             match runtime.block_on(serve(args, access)) {

@@ -279,14 +279,29 @@ impl Engine {
         out: &Outbox,
         parent: &CancellationToken,
     ) -> Outcome {
+        let method = match &msg {
+            Message::Request { method, .. } => method.clone(),
+            Message::Notification { method, .. } => method.clone(),
+            Message::Response { .. } => "(response)".to_owned(),
+        };
         let (action, log_level) = {
             let mut proto = session.proto.lock().expect("session lock");
             let action = proto.handle(msg, &self.info, &self.registry);
             (action, proto.log_level())
         };
         match action {
-            Action::Reply(f) => Outcome::Reply(f),
-            Action::Nothing => Outcome::Nothing,
+            Action::Reply(f) => {
+                tracing::debug!(
+                    method,
+                    outcome = if f.is_error() { "error" } else { "ok" },
+                    "request"
+                );
+                Outcome::Reply(f)
+            }
+            Action::Nothing => {
+                tracing::debug!(method, "notification");
+                Outcome::Nothing
+            }
             Action::Cancel { request_id } => {
                 let token = session
                     .inflight
@@ -392,11 +407,12 @@ impl Engine {
             .into_output(),
         };
         let ms = started.elapsed().as_millis();
-        tracing::info!(
+        tracing::debug!(
+            method = "tools/call",
             tool = name,
             ms = ms as u64,
-            error = out.is_error,
-            "tool call"
+            outcome = if out.is_error { "error" } else { "ok" },
+            "request"
         );
         if out.is_error {
             ctx.log(

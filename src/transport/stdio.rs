@@ -30,6 +30,11 @@ where
     let writer = tokio::spawn(async move {
         let mut out = output;
         while let Some(frame) = rx.next().await {
+            tracing::trace!(
+                bytes = frame.bytes().len(),
+                error = frame.is_error(),
+                "sent"
+            );
             let ok = out.write_all(frame.bytes()).await.is_ok()
                 && out.write_all(b"\n").await.is_ok()
                 && out.flush().await.is_ok();
@@ -39,6 +44,7 @@ where
         }
     });
     let session = engine.new_session();
+    tracing::info!("stdio session opened");
     let mut reader = BufReader::new(input);
     let mut buf = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
@@ -74,6 +80,7 @@ where
         if line.is_empty() {
             continue;
         }
+        tracing::trace!(bytes = line.len(), "received");
         let msg = match jsonrpc::parse_incoming(line) {
             Ok(m) => m,
             Err(rejected) => {

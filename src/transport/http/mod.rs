@@ -77,8 +77,9 @@ pub async fn serve(engine: Arc<Engine>, opts: HttpOptions) -> anyhow::Result<()>
         SocketAddr::V6(a) => format!("{scheme}://[{}]:{}", a.ip(), a.port()),
         SocketAddr::V4(a) => format!("{scheme}://{a}"),
     };
-    tracing::info!("Starting kubectl-mtv MCP server in SSE mode");
-    tracing::info!("Listening on {base}");
+    tracing::info!("Starting kubectl-mtv MCP server in HTTP mode");
+    // Printed at every verbosity: with --port 0 it is how to learn the port.
+    eprintln!("Listening on {base}");
     tracing::info!(
         "SSE transport (MCP 2024-11-05): GET {base}/sse, then POST {base}/messages?sessionId=..."
     );
@@ -225,7 +226,7 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
             "not found; MCP is served at /sse and /mcp",
         ),
     };
-    tracing::debug!(method = %parts.method, path, status = response.status().as_u16(), "http");
+    tracing::trace!(method = %parts.method, path, status = response.status().as_u16(), "http");
     with_cors(response, origin.as_ref(), false)
 }
 

@@ -96,6 +96,7 @@ impl Sessions {
             return None;
         }
         let id = format!("{:032x}", rand::random::<u128>());
+        tracing::info!(kind = ?s.kind, sessions = map.len() + 1, "session opened");
         let s = Arc::new(s);
         map.insert(id.clone(), Arc::clone(&s));
         Some((id, s))
@@ -116,6 +117,7 @@ impl Sessions {
         let s = self.map.lock().expect("lock").remove(id);
         match s {
             Some(s) => {
+                tracing::info!(kind = ?s.kind, "session closed");
                 s.close();
                 true
             }
