@@ -37,6 +37,49 @@ pub enum Command {
     Version(VersionArgs),
     /// Print the tool catalogue that tools/list returns.
     Tools(ToolsArgs),
+    /// Run one tool once and print its result, e.g. call get_plans '{"namespace": "mtv"}'.
+    Call(CallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The tool, e.g. describe_plan.
+    pub tool: String,
+    /// Its arguments as a JSON object.
+    pub arguments: Option<String>,
+    /// One argument as name=value (repeatable; a value that is JSON is taken as JSON).
+    #[arg(long = "arg", value_name = "NAME=VALUE")]
+    pub args: Vec<String>,
+    /// Print the whole tools/call result as JSON (text, structuredContent, isError).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub kube: KubeFlags,
+    #[command(flatten)]
+    pub catalogue: CatalogueFlags,
+}
+
+impl CallArgs {
+    /// The arguments object: the JSON, then each --arg on top.
+    pub fn arguments(&self) -> Result<serde_json::Value, String> {
+        let mut v = match self.arguments.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            Some(text) => serde_json::from_str::<serde_json::Value>(text)
+                .map_err(|e| format!("the arguments are not JSON ({e}); write them like '{{\"namespace\": \"mtv\"}}'"))?,
+            None => serde_json::json!({}),
+        };
+        if !v.is_object() {
+            return Err("the arguments must be a JSON object".into());
+        }
+        for a in &self.args {
+            let (k, val) = a
+                .split_once('=')
+                .ok_or_else(|| format!("--arg {a}: write it as name=value"))?;
+            let val = serde_json::from_str(val)
+                .unwrap_or_else(|_| serde_json::Value::String(val.to_owned()));
+            v[k] = val;
+        }
+        Ok(v)
+    }
 }
 
 /// Which Kubernetes API server and credentials to use (kubectl's flags).

@@ -73,6 +73,56 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Call(args) => {
+            logging::init(cli.verbose);
+            let fail = |e: String| {
+                eprintln!("kubectl-mtv: {e}");
+                ExitCode::from(2)
+            };
+            let arguments = match args.arguments() {
+                Ok(a) => a,
+                Err(e) => return fail(e),
+            };
+            let opts = match args.catalogue.options() {
+                Ok(o) => o,
+                Err(e) => return fail(e),
+            };
+            let kube = args.kube.clone().or(&cli.kube);
+            let settings = ToolSettings {
+                inventory: kube.inventory_settings(),
+                ..Default::default()
+            };
+            let engine = Engine::new(
+                Registry::with_options(&opts),
+                AccessOptions {
+                    flags: kube,
+                    allowed_servers: Vec::new(),
+                },
+                settings,
+            );
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            match runtime.block_on(engine.call_once(&args.tool, arguments)) {
+                Err(e) => fail(e),
+                Ok(result) => {
+                    if args.json {
+                        println!("{result}");
+                    } else {
+                        println!(
+                            "{}",
+                            result["content"][0]["text"].as_str().unwrap_or_default()
+                        );
+                    }
+                    if result["isError"] == true {
+                        ExitCode::FAILURE
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+            }
+        }
         Command::McpServer(args) => {
             logging::init(cli.verbose);
             let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -1025,3 +1025,59 @@ async fn each_verbosity_logs_what_it_promises() {
         lines[3]
     );
 }
+
+#[tokio::test]
+async fn the_call_command_runs_one_tool_from_a_shell() {
+    let ns = fresh_namespace("callcmd").await;
+    let kc = common::testenv().kubeconfig.to_str().unwrap().to_owned();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-mtv"))
+            .args(args)
+            .env("KUBECONFIG", &kc)
+            .env("HOME", "/nonexistent")
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "call",
+        "create_hook",
+        &format!(r#"{{"name": "h", "namespace": "{ns}"}}"#),
+        "--arg",
+        "spec={\"image\": \"quay.io/a:1\"}",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("Created Hook {ns}/h.")));
+    let out = run(&[
+        "call",
+        "get_hooks",
+        "--arg",
+        &format!("namespace={ns}"),
+        "--json",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["structuredContent"]["items"][0]["spec"]["image"],
+        "quay.io/a:1"
+    );
+    // A tool error exits 1; an unknown tool or bad JSON exits 2 with a hint.
+    let out = run(&[
+        "call",
+        "get_hooks",
+        "--arg",
+        &format!("namespace={ns}"),
+        "--arg",
+        "name=nope",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("does not exist"));
+    let out = run(&["call", "get_hook", "{}"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Did you mean get_hooks"));
+    let out = run(&["call", "get_hooks", "{namespace: x}"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
+}

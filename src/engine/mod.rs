@@ -184,6 +184,29 @@ impl Engine {
         SessionState::new(&self.shutdown)
     }
 
+    /// Runs one tool call outside any session (the `call` command); the
+    /// result is the `tools/call` result object, or why the tool is unknown.
+    pub async fn call_once(&self, name: &str, arguments: Value) -> Result<Value, String> {
+        use crate::protocol::ToolCatalog;
+        if !self.registry.has_tool(name) {
+            let why = self
+                .registry
+                .explain_missing(name)
+                .map(|w| format!(". {w}"))
+                .unwrap_or_default();
+            return Err(format!("Unknown tool: {name}{why}"));
+        }
+        Ok(self
+            .call_tool(
+                name,
+                arguments,
+                Identity::default(),
+                self.shutdown.child_token(),
+                ProgressSink::none(),
+            )
+            .await)
+    }
+
     /// Cancels every call of every session (server shutdown).
     pub fn shut_down(&self) {
         self.shutdown.cancel();
