@@ -29,3 +29,27 @@ pub fn mutators() -> Vec<Box<dyn Mutator>> {
     m.push(Box::new(env::EnvSubstitution));
     m
 }
+
+/// A generated tool's definition with a second way to call it: the argument
+/// `instead_of` is no longer required, `properties` are added beside it, and
+/// `how` is appended to the description.
+pub fn with_alternative_form(
+    base: &serde_json::Value,
+    instead_of: &str,
+    properties: impl IntoIterator<Item = (String, serde_json::Value)>,
+    how: &str,
+) -> serde_json::Value {
+    let mut d = base.clone();
+    let schema = &mut d["inputSchema"];
+    if let Some(req) = schema["required"].as_array_mut() {
+        req.retain(|r| r != instead_of);
+    }
+    for (k, v) in properties {
+        schema["properties"][k] = v;
+    }
+    d["description"] = serde_json::Value::String(format!(
+        "{} {how}",
+        base["description"].as_str().unwrap_or_default()
+    ));
+    d
+}

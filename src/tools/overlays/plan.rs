@@ -98,20 +98,15 @@ impl Overlay for GuidedPlan {
     }
 
     fn definition(&self, base: &Value) -> Value {
-        let mut d = references::with_allow(base);
         let guided = crate::tools::schema::input::<GuidedPlanArgs>();
-        let schema = &mut d["inputSchema"];
-        if let Some(req) = schema["required"].as_array_mut() {
-            req.retain(|r| r != "spec");
-        }
-        for k in GUIDED {
-            schema["properties"][k] = guided["properties"][k].clone();
-        }
-        d["description"] = json!(format!(
-            "{} Or the guided form instead of spec: source_provider and vms (names or ids) or vm_query; VM ids, network and storage maps are built from Forklift's inventory.",
-            base["description"].as_str().unwrap_or_default()
-        ));
-        d
+        super::with_alternative_form(
+            &references::with_allow(base),
+            "spec",
+            GUIDED
+                .iter()
+                .map(|k| (k.to_string(), guided["properties"][k].clone())),
+            "Or the guided form instead of spec: source_provider and vms (names or ids) or vm_query; VM ids, network and storage maps are built from Forklift's inventory.",
+        )
     }
 
     fn call<'a>(

@@ -268,20 +268,21 @@ impl Overlay for ProviderCreate {
     }
 
     fn definition(&self, base: &Value) -> Value {
-        let mut d = base.clone();
-        let schema = &mut d["inputSchema"];
-        if let Some(req) = schema["required"].as_array_mut() {
-            req.retain(|r| r != "spec");
-        }
-        schema["properties"]["type"] = json!({"type": "string", "enum": PROVIDER_TYPES, "description": "Provider type (instead of spec: with the credentials below)."});
-        for (k, t, desc) in CREDENTIALS {
-            schema["properties"][k] = json!({"type": t, "description": desc});
-        }
-        d["description"] = json!(format!(
-            "{} Or give type, url and credentials instead of spec: the credentials Secret is created with Forklift's keys and owned by the Provider.",
-            base["description"].as_str().unwrap_or_default()
-        ));
-        d
+        let mut properties = vec![(
+            "type".to_string(),
+            json!({"type": "string", "enum": PROVIDER_TYPES, "description": "Provider type (instead of spec: with the credentials below)."}),
+        )];
+        properties.extend(
+            CREDENTIALS
+                .iter()
+                .map(|(k, t, desc)| (k.to_string(), json!({"type": t, "description": desc}))),
+        );
+        super::with_alternative_form(
+            base,
+            "spec",
+            properties,
+            "Or give type, url and credentials instead of spec: the credentials Secret is created with Forklift's keys and owned by the Provider.",
+        )
     }
 
     fn call<'a>(
@@ -471,19 +472,15 @@ impl Overlay for ProviderPatch {
     }
 
     fn definition(&self, base: &Value) -> Value {
-        let mut d = base.clone();
-        let schema = &mut d["inputSchema"];
-        if let Some(req) = schema["required"].as_array_mut() {
-            req.retain(|r| r != "patch");
-        }
-        for (k, t, desc) in CREDENTIALS.iter().take(6) {
-            schema["properties"][*k] = json!({"type": t, "description": desc});
-        }
-        d["description"] = json!(format!(
-            "{} Credential arguments (password, token, …) update the provider's Secret instead.",
-            base["description"].as_str().unwrap_or_default()
-        ));
-        d
+        super::with_alternative_form(
+            base,
+            "patch",
+            CREDENTIALS
+                .iter()
+                .take(6)
+                .map(|(k, t, desc)| (k.to_string(), json!({"type": t, "description": desc}))),
+            "Credential arguments (password, token, …) update the provider's Secret instead.",
+        )
     }
 
     fn call<'a>(
