@@ -293,6 +293,25 @@ pub fn attempt<'a>(
     }
 }
 
+/// A failed call on a Forklift kind as a tool error; the resource and the
+/// tool that lists it follow from the kind.
+pub fn kube_failure(
+    e: &kube::Error,
+    verb: &str,
+    kind: &str,
+    name: Option<&str>,
+    namespace: &str,
+    conn: &Connection,
+) -> ToolError {
+    let r = crate::catalogue::find_resource(kind).expect("a Forklift kind");
+    let resource = format!("{}.{}", r.plural, r.group);
+    let list_tool = format!("get_{}", r.plural);
+    ToolError::Kube(KubeFailure::from_kube(
+        e,
+        &attempt(verb, kind, &resource, name, namespace, conn, &list_tool),
+    ))
+}
+
 /// Reads a Plan, or says clearly that it is missing (and where a plan of
 /// that name does exist, when the caller may list plans cluster-wide).
 pub async fn get_plan(conn: &Connection, namespace: &str, name: &str) -> Result<Plan, ToolError> {
@@ -341,20 +360,10 @@ pub async fn get_plan(conn: &Connection, namespace: &str, name: &str) -> Result<
 pub async fn plan_migrations(conn: &Connection, plan: &Plan) -> Result<Vec<Migration>, ToolError> {
     let ns = plan.namespace().unwrap_or_default();
     let api: Api<Migration> = Api::namespaced(conn.client.clone(), &ns);
-    let list = api.list(&ListParams::default()).await.map_err(|e| {
-        ToolError::Kube(KubeFailure::from_kube(
-            &e,
-            &attempt(
-                "list",
-                "Migration",
-                "migrations.forklift.konveyor.io",
-                None,
-                &ns,
-                conn,
-                "get_migrations",
-            ),
-        ))
-    })?;
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| kube_failure(&e, "list", "Migration", None, &ns, conn))?;
     let mut ms: Vec<Migration> = list
         .items
         .into_iter()

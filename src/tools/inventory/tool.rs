@@ -12,9 +12,7 @@ use serde_json::{json, Value};
 use super::client::{self, Inventory};
 use super::query;
 use super::resources::{self, Resource};
-use crate::cluster::errors::Attempt;
-use crate::cluster::KubeFailure;
-use crate::tools::forklift::{provider_conditions, true_condition, Provider};
+use crate::tools::forklift::{kube_failure, provider_conditions, true_condition, Provider};
 use crate::tools::plan::namespace_or_default;
 use crate::tools::schema::{self, Hints};
 use crate::tools::{
@@ -86,20 +84,10 @@ pub async fn ready_provider(
     name: &str,
 ) -> Result<Provider, ToolError> {
     let api: Api<Provider> = Api::namespaced(conn.client.clone(), ns);
-    let p = api.get(name).await.map_err(|e| {
-        ToolError::Kube(KubeFailure::from_kube(
-            &e,
-            &Attempt {
-                verb: "get",
-                resource: "providers.forklift.konveyor.io",
-                kind: "Provider",
-                name: Some(name),
-                namespace: Some(ns),
-                server: &conn.server,
-                list_tool: "get_providers",
-            },
-        ))
-    })?;
+    let p = api
+        .get(name)
+        .await
+        .map_err(|e| kube_failure(&e, "get", "Provider", Some(name), ns, conn))?;
     let conds = provider_conditions(&p);
     if true_condition(&conds, "Ready").is_none() {
         let why: Vec<String> = conds

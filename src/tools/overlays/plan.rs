@@ -17,10 +17,9 @@ use serde_json::{json, Map, Value};
 
 use super::references::{self, ALLOW};
 use crate::catalogue::find_resource;
-use crate::cluster::errors::Attempt;
-use crate::cluster::{Connection, KubeFailure};
+use crate::cluster::Connection;
 use crate::tools::crud::ops::{to_value, FIELD_MANAGER};
-use crate::tools::forklift::Provider;
+use crate::tools::forklift::{kube_failure, Provider};
 use crate::tools::inventory::client::{self, Inventory};
 use crate::tools::inventory::query;
 use crate::tools::inventory::resources::{augment, Resource};
@@ -137,31 +136,6 @@ fn split_ref(r: &str, default_ns: &str) -> (String, String) {
         Some((ns, name)) => (ns.to_owned(), name.to_owned()),
         None => (default_ns.to_owned(), r.to_owned()),
     }
-}
-
-fn kube_failure(
-    e: &kube::Error,
-    verb: &str,
-    kind: &str,
-    name: Option<&str>,
-    ns: &str,
-    conn: &Connection,
-) -> ToolError {
-    let r = find_resource(kind).expect("a Forklift kind");
-    let resource = format!("{}.{}", r.plural, r.group);
-    let list_tool = format!("get_{}", r.plural);
-    ToolError::Kube(KubeFailure::from_kube(
-        e,
-        &Attempt {
-            verb,
-            resource: &resource,
-            kind,
-            name,
-            namespace: Some(ns),
-            server: &conn.server,
-            list_tool: &list_tool,
-        },
-    ))
 }
 
 fn api(conn: &Connection, kind: &str, ns: &str) -> Api<DynamicObject> {

@@ -24,7 +24,7 @@ use serde_json::{json, Map, Value};
 use crate::cluster::errors::Attempt;
 use crate::cluster::{Connection, KubeFailure};
 use crate::tools::crud::ops::FIELD_MANAGER;
-use crate::tools::forklift::Provider;
+use crate::tools::forklift::{kube_failure, Provider};
 use crate::tools::plan::namespace_or_default;
 use crate::tools::{CallContext, Overlay, Tool, ToolError, ToolOutput, ToolResult};
 
@@ -507,20 +507,10 @@ impl Overlay for ProviderPatch {
             let conn = ctx.connect().await?;
             let ns = namespace_or_default(&args["namespace"].as_str().map(str::to_owned), &conn);
             let providers: Api<Provider> = Api::namespaced(conn.client.clone(), &ns);
-            let provider = providers.get(&name).await.map_err(|e| {
-                ToolError::Kube(KubeFailure::from_kube(
-                    &e,
-                    &Attempt {
-                        verb: "get",
-                        resource: "providers.forklift.konveyor.io",
-                        kind: "Provider",
-                        name: Some(&name),
-                        namespace: Some(&ns),
-                        server: &conn.server,
-                        list_tool: "get_providers",
-                    },
-                ))
-            })?;
+            let provider = providers
+                .get(&name)
+                .await
+                .map_err(|e| kube_failure(&e, "get", "Provider", Some(&name), &ns, &conn))?;
             let Some(sname) = provider.spec.secret.name.clone().filter(|n| !n.is_empty()) else {
                 return Err(ToolError::refused(format!(
                     "Provider {ns}/{name} has no credentials Secret (spec.secret is empty): it is the local host cluster, or was created without one."

@@ -14,12 +14,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{namespace_or_default, references, Snapshot};
-use crate::cluster::{Connection, KubeFailure};
 use crate::generated::models::migrations::{MigrationCancel, MigrationSpec};
 use crate::tools::crud::ops::FIELD_MANAGER;
 use crate::tools::forklift::{
-    attempt, get_plan, is_warm, migration_running, migration_vms, plan_conditions, plan_migrations,
-    true_condition, Migration, Plan,
+    get_plan, is_warm, kube_failure, migration_running, migration_vms, plan_conditions,
+    plan_migrations, true_condition, Migration, Plan,
 };
 use crate::tools::schema::{self, Hints};
 use crate::tools::{
@@ -184,24 +183,6 @@ fn rfc3339(t: Timestamp) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
-fn write_failure(
-    e: &kube::Error,
-    verb: &str,
-    kind: &str,
-    name: Option<&str>,
-    ns: &str,
-    conn: &Connection,
-) -> ToolError {
-    let (resource, list_tool) = match kind {
-        "Plan" => ("plans.forklift.konveyor.io", "get_plans"),
-        _ => ("migrations.forklift.konveyor.io", "get_migrations"),
-    };
-    ToolError::Kube(KubeFailure::from_kube(
-        e,
-        &attempt(verb, kind, resource, name, ns, conn, list_tool),
-    ))
-}
-
 /// The plan's Migration that is under way, if any.
 fn running(migs: &[Migration]) -> Option<&Migration> {
     migs.iter().rev().find(|m| migration_running(m))
@@ -336,7 +317,7 @@ async fn start(ctx: &CallContext, a: StartArgs) -> ToolResult {
     let created = api
         .create(&pp, &migration)
         .await
-        .map_err(|e| write_failure(&e, "create", "Migration", None, &ns, &conn))?;
+        .map_err(|e| kube_failure(&e, "create", "Migration", None, &ns, &conn))?;
     let mname = created.name_any();
     let mut text = format!(
         "Started {who}: created Migration {ns}/{mname}{}. {}",
@@ -393,7 +374,7 @@ async fn cutover(ctx: &CallContext, a: CutoverArgs) -> ToolResult {
         &Patch::Merge(json!({"spec": {"cutover": when}})),
     )
     .await
-    .map_err(|e| write_failure(&e, "patch", "Migration", Some(&mname), &ns, &conn))?;
+    .map_err(|e| kube_failure(&e, "patch", "Migration", Some(&mname), &ns, &conn))?;
     Ok(ToolOutput::ok(
         format!(
             "Cutover of {who} set to {when} on Migration {mname}{}. {}",
@@ -516,7 +497,7 @@ async fn cancel(ctx: &CallContext, a: CancelArgs) -> ToolResult {
         &Patch::Merge(json!({"spec": {"cancel": merged}})),
     )
     .await
-    .map_err(|e| write_failure(&e, "patch", "Migration", Some(&mname), &ns, &conn))?;
+    .map_err(|e| kube_failure(&e, "patch", "Migration", Some(&mname), &ns, &conn))?;
     let mut text = format!(
         "Cancellation requested in Migration {mname} of {who}{}: {}. Forklift stops these VMs' migration; {}",
         dry_note(dry_run),
@@ -586,7 +567,7 @@ async fn archive(ctx: &CallContext, a: ArchiveArgs, archived: bool) -> ToolResul
         &Patch::Merge(json!({"spec": {"archived": archived}})),
     )
     .await
-    .map_err(|e| write_failure(&e, "patch", "Plan", Some(&a.name), &ns, &conn))?;
+    .map_err(|e| kube_failure(&e, "patch", "Plan", Some(&a.name), &ns, &conn))?;
     let verb = if archived { "Archived" } else { "Unarchived" };
     Ok(ToolOutput::ok(
         format!("{verb} {who}{}.", dry_note(dry_run)),
