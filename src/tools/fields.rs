@@ -9,7 +9,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::catalogue::ResourceDef;
-use crate::tools::overlays::provider::distance;
+use crate::tools::suggest::distance;
 
 /// One step of a path.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -35,6 +35,7 @@ pub mod overlays;
 pub mod plan;
 pub mod registry;
 pub mod schema;
+pub mod suggest;
 pub mod validate;
 pub mod version;
 pub mod watching;

@@ -408,14 +408,8 @@ impl ToolCatalog for Registry {
         if let Some(why) = self.not_served.get(name) {
             return Some(format!("It exists, but {why}"));
         }
-        let mut close: Vec<(usize, &str)> = self
-            .index
-            .keys()
-            .map(|k| (super::overlays::provider::distance(k, name), k.as_str()))
-            .filter(|(d, k)| *d <= 3 || k.contains(name) || name.contains(k))
-            .collect();
-        close.sort();
-        let names: Vec<&str> = close.iter().take(3).map(|(_, n)| *n).collect();
+        let names =
+            super::suggest::close_matches(name, self.index.keys().map(String::as_str), 3, 3);
         (!names.is_empty()).then(|| {
             format!(
                 "Did you mean {}? tools/list shows every tool served",

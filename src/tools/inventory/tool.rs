@@ -139,26 +139,8 @@ pub fn check_fields(q: &query::Query, text: &str, items: &[Value]) -> Result<(),
             continue;
         }
         let name = f.path.as_str();
-        let lower = name.to_lowercase();
-        let head = lower
-            .split(['.', '['])
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let mut close: Vec<(usize, &str)> = keys
-            .iter()
-            .map(|k| {
-                (
-                    crate::tools::overlays::provider::distance(&k.to_lowercase(), &head),
-                    *k,
-                )
-            })
-            .filter(|(d, k)| {
-                *d <= 3 || k.to_lowercase().contains(&head) || head.contains(&k.to_lowercase())
-            })
-            .collect();
-        close.sort();
-        let close: Vec<&str> = close.iter().take(5).map(|(_, k)| *k).collect();
+        let head = name.split(['.', '[']).next().unwrap_or_default();
+        let close = crate::tools::suggest::close_matches(head, keys.iter().copied(), 3, 5);
         let mut msg =
             format!("Invalid query (nothing was fetched): no item has the field \"{name}\"");
         if !close.is_empty() {

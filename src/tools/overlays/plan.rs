@@ -24,7 +24,6 @@ use crate::tools::inventory::client::{self, Inventory};
 use crate::tools::inventory::query;
 use crate::tools::inventory::resources::{augment, Resource};
 use crate::tools::inventory::tool::ready_provider;
-use crate::tools::overlays::provider::distance;
 use crate::tools::plan::namespace_or_default;
 use crate::tools::{parse_args, CallContext, Overlay, Tool, ToolError, ToolOutput, ToolResult};
 
@@ -346,14 +345,12 @@ fn choose(all: &[Value], wanted: &[String]) -> Result<Vec<Value>, ToolError> {
             Some(v) if !out.iter().any(|o| o["id"] == v["id"]) => out.push(v.clone()),
             Some(_) => {}
             None => {
-                let mut close: Vec<(usize, &str)> = all
-                    .iter()
-                    .filter_map(|v| v["name"].as_str())
-                    .map(|n| (distance(&n.to_lowercase(), &w.to_lowercase()), n))
-                    .filter(|(d, n)| *d <= 2 || n.contains(w.as_str()))
-                    .collect();
-                close.sort();
-                let names: Vec<&str> = close.iter().take(3).map(|(_, n)| *n).collect();
+                let names = crate::tools::suggest::close_matches(
+                    w,
+                    all.iter().filter_map(|v| v["name"].as_str()),
+                    2,
+                    3,
+                );
                 unknown.push(if names.is_empty() {
                     format!("\"{w}\"")
                 } else {

@@ -26,6 +26,7 @@ use crate::cluster::{Connection, KubeFailure};
 use crate::tools::crud::ops::FIELD_MANAGER;
 use crate::tools::forklift::{kube_failure, Provider};
 use crate::tools::plan::namespace_or_default;
+use crate::tools::suggest::distance;
 use crate::tools::{CallContext, Overlay, Tool, ToolError, ToolOutput, ToolResult};
 
 /// Forklift's provider types (`pkg/apis/forklift/v1beta1/provider.go`).
@@ -143,21 +144,6 @@ pub fn check_type(t: &str) -> Result<(), ToolError> {
         "\"{t}\" is not a Forklift provider type; it is one of {}.{close} Nothing was sent to the cluster.",
         PROVIDER_TYPES.join(", ")
     )))
-}
-
-/// Levenshtein distance, for suggestions.
-pub fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// The Secret data Forklift expects for a provider type (the keys of
