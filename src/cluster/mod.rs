@@ -41,6 +41,17 @@ pub struct Connection {
     pub server: String,
 }
 
+impl Connection {
+    /// The namespace a call names, or the default one when it names none
+    /// (or an empty one).
+    pub fn namespace_or_default(&self, given: Option<&str>) -> String {
+        given
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&self.default_namespace)
+            .to_owned()
+    }
+}
+
 /// Settings that decide how identities become clients.
 #[derive(Debug, Clone, Default)]
 pub struct AccessOptions {

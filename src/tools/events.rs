@@ -14,7 +14,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::forklift::{get_plan, plan_migrations, Plan};
-use super::plan::namespace_or_default;
 use super::schema::{self, Hints};
 use super::{
     parse_args, CallContext, Tool, ToolDefinition, ToolError, ToolOutput, ToolResult, Toolset,
@@ -321,7 +320,7 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
         None => k.to_owned(),
     });
     let conn = ctx.connect().await?;
-    let ns = namespace_or_default(&a.namespace, &conn);
+    let ns = conn.namespace_or_default(a.namespace.as_deref());
     let objects = match (&kind, &a.name) {
         (Some(k), Some(n)) if k == "Plan" => {
             let plan = get_plan(&conn, &ns, n).await?;

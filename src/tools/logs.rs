@@ -18,7 +18,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::forklift::get_plan;
-use super::plan::namespace_or_default;
 use super::schema::{self, Hints};
 use super::{
     parse_args, CallContext, Tool, ToolDefinition, ToolError, ToolOutput, ToolResult, Toolset,
@@ -125,7 +124,7 @@ struct Found {
 
 async fn find_pods(conn: &Connection, a: &GetLogsArgs) -> Result<Found, ToolError> {
     if let Some(name) = &a.pod {
-        let ns = namespace_or_default(&a.namespace, conn);
+        let ns = conn.namespace_or_default(a.namespace.as_deref());
         let api: Api<Pod> = Api::namespaced(conn.client.clone(), &ns);
         let pod = api
             .get(name)
@@ -137,7 +136,7 @@ async fn find_pods(conn: &Connection, a: &GetLogsArgs) -> Result<Found, ToolErro
         });
     }
     if let Some(plan_name) = &a.plan {
-        let ns = namespace_or_default(&a.namespace, conn);
+        let ns = conn.namespace_or_default(a.namespace.as_deref());
         let plan = get_plan(conn, &ns, plan_name).await?;
         let uid = plan.uid().unwrap_or_default();
         let target = plan.spec.target_namespace.clone();

@@ -83,11 +83,8 @@ pub(super) fn namespace_for(
     conn: &Connection,
     given: Option<String>,
 ) -> Option<String> {
-    r.namespaced.then(|| {
-        given
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| conn.default_namespace.clone())
-    })
+    r.namespaced
+        .then(|| conn.namespace_or_default(given.as_deref()))
 }
 
 pub fn to_value(obj: &DynamicObject) -> Value {

@@ -13,7 +13,6 @@ use super::client::{self, Inventory};
 use super::query;
 use super::resources::{self, Resource};
 use crate::tools::forklift::{kube_failure, provider_conditions, true_condition, Provider};
-use crate::tools::plan::namespace_or_default;
 use crate::tools::schema::{self, Hints};
 use crate::tools::{
     parse_args, CallContext, Tool, ToolDefinition, ToolError, ToolOutput, ToolResult,
@@ -223,7 +222,7 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
     };
     let limit = a.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let conn = ctx.connect().await?;
-    let ns = namespace_or_default(&a.namespace, &conn);
+    let ns = conn.namespace_or_default(a.namespace.as_deref());
     let provider = ready_provider(&conn, &ns, &a.provider).await?;
     let ptype = provider.spec.r#type.clone();
     let uid = provider.uid().unwrap_or_default();

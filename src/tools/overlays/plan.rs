@@ -24,7 +24,6 @@ use crate::tools::inventory::client::{self, Inventory};
 use crate::tools::inventory::query;
 use crate::tools::inventory::resources::{augment, Resource};
 use crate::tools::inventory::tool::ready_provider;
-use crate::tools::plan::namespace_or_default;
 use crate::tools::{parse_args, CallContext, Overlay, Tool, ToolError, ToolOutput, ToolResult};
 
 /// The guided form's arguments (with the generated tool's own).
@@ -394,7 +393,7 @@ async fn guided_create(ctx: &CallContext, a: GuidedPlanArgs, base: &dyn Tool) ->
         })
         .transpose()?;
     let conn = ctx.connect().await?;
-    let ns = namespace_or_default(&a.namespace, &conn);
+    let ns = conn.namespace_or_default(a.namespace.as_deref());
     let (sns, sname) = split_ref(&a.source_provider, &ns);
     let source = ready_provider(&conn, &sns, &sname).await?;
     let (tns_p, tname) = match &a.target_provider {

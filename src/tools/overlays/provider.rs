@@ -25,7 +25,6 @@ use crate::cluster::errors::Attempt;
 use crate::cluster::{Connection, KubeFailure};
 use crate::tools::crud::ops::FIELD_MANAGER;
 use crate::tools::forklift::{kube_failure, Provider};
-use crate::tools::plan::namespace_or_default;
 use crate::tools::suggest::distance;
 use crate::tools::{CallContext, Overlay, Tool, ToolError, ToolOutput, ToolResult};
 
@@ -350,7 +349,7 @@ async fn guided_create(
     };
     let dry_run = args["dry_run"] == true;
     let conn = ctx.connect().await?;
-    let ns = namespace_or_default(&args["namespace"].as_str().map(str::to_owned), &conn);
+    let ns = conn.namespace_or_default(args["namespace"].as_str());
     let mut spec = json!({"type": kind});
     if let Some(u) = &url {
         spec["url"] = json!(u);
@@ -491,7 +490,7 @@ impl Overlay for ProviderPatch {
             let name = args["name"].as_str().unwrap_or_default().to_owned();
             let dry_run = args["dry_run"] == true;
             let conn = ctx.connect().await?;
-            let ns = namespace_or_default(&args["namespace"].as_str().map(str::to_owned), &conn);
+            let ns = conn.namespace_or_default(args["namespace"].as_str());
             let providers: Api<Provider> = Api::namespaced(conn.client.clone(), &ns);
             let provider = providers
                 .get(&name)

@@ -13,7 +13,6 @@ use crate::catalogue::find_resource;
 use crate::cluster::Connection;
 use crate::tools::args::CreateArgs;
 use crate::tools::crud::ops;
-use crate::tools::plan::namespace_or_default;
 use crate::tools::{parse_args, CallContext, Overlay, Tool, ToolError, ToolOutput, ToolResult};
 
 /// The argument that turns missing references into a warning.
@@ -164,7 +163,7 @@ pub async fn checked_call(
         ops::check_patch(r, p.clone())?;
     }
     let conn = ctx.connect().await?;
-    let ns = namespace_or_default(&args["namespace"].as_str().map(str::to_owned), &conn);
+    let ns = conn.namespace_or_default(args["namespace"].as_str());
     let gone = missing(&conn, &ns, &spec_of(&args[field])).await;
     if gone.is_empty() {
         return base.call(ctx, args).await;

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::references::{self, Reference};
-use super::{migration_type, namespace_or_default, Snapshot};
+use super::{migration_type, Snapshot};
 use crate::tools::events::{self, EventType};
 use crate::tools::forklift::{get_plan, plan_migrations};
 use crate::tools::schema::{self, Hints};
@@ -66,7 +66,7 @@ impl Tool for DescribePlan {
 async fn run(ctx: &CallContext, args: Value) -> ToolResult {
     let a: DescribePlanArgs = parse_args("describe_plan", args)?;
     let conn = ctx.connect().await?;
-    let ns = namespace_or_default(&a.namespace, &conn);
+    let ns = conn.namespace_or_default(a.namespace.as_deref());
     let plan = get_plan(&conn, &ns, &a.name).await?;
     let migs = plan_migrations(&conn, &plan).await?;
     let snap = Snapshot::of(&plan, migs.last());

@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{namespace_or_default, references, Snapshot};
+use super::{references, Snapshot};
 use crate::generated::models::migrations::{MigrationCancel, MigrationSpec};
 use crate::tools::crud::ops::FIELD_MANAGER;
 use crate::tools::forklift::{
@@ -200,7 +200,7 @@ async fn start(ctx: &CallContext, a: StartArgs) -> ToolResult {
         .map(|c| parse_time("start_plan", "cutover", c))
         .transpose()?;
     let conn = ctx.connect().await?;
-    let ns = namespace_or_default(&a.namespace, &conn);
+    let ns = conn.namespace_or_default(a.namespace.as_deref());
     let plan = get_plan(&conn, &ns, &a.name).await?;
     let conds = plan_conditions(&plan);
     let who = format!("Plan {ns}/{}", a.name);
@@ -346,7 +346,7 @@ async fn cutover(ctx: &CallContext, a: CutoverArgs) -> ToolResult {
         None => Timestamp::now(),
     };
     let conn = ctx.connect().await?;
-    let ns = namespace_or_default(&a.namespace, &conn);
+    let ns = conn.namespace_or_default(a.namespace.as_deref());
     let plan = get_plan(&conn, &ns, &a.name).await?;
     let who = format!("Plan {ns}/{}", a.name);
     if !is_warm(&plan) {
@@ -396,7 +396,7 @@ async fn cancel(ctx: &CallContext, a: CancelArgs) -> ToolResult {
         });
     }
     let conn = ctx.connect().await?;
-    let ns = namespace_or_default(&a.namespace, &conn);
+    let ns = conn.namespace_or_default(a.namespace.as_deref());
     let plan = get_plan(&conn, &ns, &a.name).await?;
     let who = format!("Plan {ns}/{}", a.name);
     let mut chosen: Vec<MigrationCancel> = Vec::new();
@@ -528,7 +528,7 @@ async fn cancel(ctx: &CallContext, a: CancelArgs) -> ToolResult {
 async fn archive(ctx: &CallContext, a: ArchiveArgs, archived: bool) -> ToolResult {
     let dry_run = a.dry_run.unwrap_or(false);
     let conn = ctx.connect().await?;
-    let ns = namespace_or_default(&a.namespace, &conn);
+    let ns = conn.namespace_or_default(a.namespace.as_deref());
     let plan = get_plan(&conn, &ns, &a.name).await?;
     let who = format!("Plan {ns}/{}", a.name);
     if plan.spec.archived.unwrap_or(false) == archived {

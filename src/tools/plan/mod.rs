@@ -21,7 +21,6 @@ use super::forklift::{
     plan_vms, Condition, Migration, Plan, VmProgress,
 };
 use super::Toolset;
-use crate::cluster::Connection;
 
 /// Every plan workflow tool.
 pub fn toolset() -> Toolset {
@@ -37,14 +36,6 @@ pub fn toolset() -> Toolset {
             Arc::new(lifecycle::Lifecycle::new(lifecycle::Action::Unarchive)),
         ],
     }
-}
-
-/// The namespace a call names, or the connection's default.
-pub fn namespace_or_default(namespace: &Option<String>, conn: &Connection) -> String {
-    namespace
-        .clone()
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| conn.default_namespace.clone())
 }
 
 /// Where a plan stands: its conditions, its VMs and its latest Migration.

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use super::{migration_type, namespace_or_default, Snapshot};
+use super::{migration_type, Snapshot};
 use crate::tools::forklift::{attempt, get_plan, migration_is_for, Migration, Plan};
 use crate::tools::schema::{self, Hints};
 use crate::tools::watching::{self, Ended};
@@ -110,7 +110,7 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
     let a: WatchPlanArgs = parse_args("watch_plan", args)?;
     let window = watching::window(a.timeout_seconds, DEFAULT_WINDOW);
     let conn = ctx.connect().await?;
-    let ns = namespace_or_default(&a.namespace, &conn);
+    let ns = conn.namespace_or_default(a.namespace.as_deref());
     let name = a.name.as_str();
     // Read it first: a missing plan is a clear error, not an empty watch.
     let mut plan = get_plan(&conn, &ns, name).await?;
