@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::inventory::{ready_provider, Double};
+use common::inventory::Double;
 use common::{admin_client, fresh_namespace, testenv, text, StdioClient};
 use kube::api::{Api, DynamicObject};
 use serde_json::{json, Value};
@@ -30,31 +30,11 @@ async fn names(plural: &str, ns: &str) -> Vec<String> {
         .collect()
 }
 
-/// Providers vc (vSphere) and host (OpenShift), Ready and in the double.
-async fn estate(double: &Double, prefix: &str) -> String {
-    let ns = fresh_namespace(prefix).await;
-    let vc = ready_provider(&ns, "vc", "vsphere").await;
-    double
-        .register("vsphere", &vc, "vsphere-main", &ns, "vc", "ready")
-        .await;
-    let host = ready_provider(&ns, "host", "openshift").await;
-    double
-        .register("openshift", &host, "openshift-host", &ns, "host", "ready")
-        .await;
-    ns
-}
-
-async fn client(double: &Double, extra: &[&str]) -> StdioClient {
-    let mut args = vec!["--inventory-url", double.url.as_str()];
-    args.extend_from_slice(extra);
-    StdioClient::admin(&args).await
-}
-
 #[tokio::test]
 async fn a_plan_from_vm_names_with_maps_built_from_the_inventory() {
     let double = Double::start(&[], false).await;
-    let ns = estate(&double, "gc-names").await;
-    let mut c = client(&double, &[]).await;
+    let ns = double.estate("gc-names").await;
+    let mut c = double.client(&[]).await;
     let r = c
         .call_ok("create_plan", json!({"name": "web", "namespace": ns, "source_provider": "vc", "vms": ["web-01", "vm-2002"]}))
         .await;
@@ -137,8 +117,8 @@ async fn a_plan_from_vm_names_with_maps_built_from_the_inventory() {
 #[tokio::test]
 async fn an_unknown_vm_is_refused_and_nothing_is_created() {
     let double = Double::start(&[], false).await;
-    let ns = estate(&double, "gc-unknown").await;
-    let mut c = client(&double, &[]).await;
+    let ns = double.estate("gc-unknown").await;
+    let mut c = double.client(&[]).await;
     let err = c
         .call_err("create_plan", json!({"name": "web", "namespace": ns, "source_provider": "vc", "vms": ["web-01", "web-1O"]}))
         .await;
@@ -167,8 +147,8 @@ async fn an_unknown_vm_is_refused_and_nothing_is_created() {
 #[tokio::test]
 async fn vm_query_selects_and_dry_run_creates_nothing() {
     let double = Double::start(&[], false).await;
-    let ns = estate(&double, "gc-query").await;
-    let mut c = client(&double, &[]).await;
+    let ns = double.estate("gc-query").await;
+    let mut c = double.client(&[]).await;
     let r = c
         .call_ok("create_plan", json!({"name": "big", "namespace": ns, "source_provider": "vc", "vm_query": "where memoryMB > 8192", "dry_run": true}))
         .await;
@@ -200,8 +180,8 @@ async fn vm_query_selects_and_dry_run_creates_nothing() {
 #[tokio::test]
 async fn existing_maps_are_reused_and_missing_references_refused() {
     let double = Double::start(&[], false).await;
-    let ns = estate(&double, "gc-refs").await;
-    let mut c = client(&double, &[]).await;
+    let ns = double.estate("gc-refs").await;
+    let mut c = double.client(&[]).await;
     c.call_ok(
         "create_plan",
         json!({"name": "first", "namespace": ns, "source_provider": "vc", "vms": ["web-01"]}),
@@ -270,7 +250,7 @@ async fn existing_maps_are_reused_and_missing_references_refused() {
 async fn a_failure_between_the_maps_and_the_plan_leaves_nothing_behind() {
     use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
     let double = Double::start(&[], false).await;
-    let ns = estate(&double, "gc-undo").await;
+    let ns = double.estate("gc-undo").await;
     let env = testenv();
     // The limited identity may make maps here, but not plans.
     let c0 = admin_client().await;

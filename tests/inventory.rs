@@ -12,27 +12,6 @@ use common::inventory::{ready_provider, Double};
 use common::{fresh_namespace, testenv, text, StdioClient};
 use serde_json::{json, Value};
 
-/// A namespace with a Ready vSphere provider `vc` and OpenShift provider
-/// `host`, both served by `double`.
-async fn estate(double: &Double, prefix: &str) -> String {
-    let ns = fresh_namespace(prefix).await;
-    let vc = ready_provider(&ns, "vc", "vsphere").await;
-    double
-        .register("vsphere", &vc, "vsphere-main", &ns, "vc", "ready")
-        .await;
-    let host = ready_provider(&ns, "host", "openshift").await;
-    double
-        .register("openshift", &host, "openshift-host", &ns, "host", "ready")
-        .await;
-    ns
-}
-
-async fn client_for(double: &Double, extra: &[&str]) -> StdioClient {
-    let mut args = vec!["--inventory-url", double.url.as_str()];
-    args.extend_from_slice(extra);
-    StdioClient::admin(&args).await
-}
-
 fn names(r: &Value) -> Vec<String> {
     r["items"]
         .as_array()
@@ -45,8 +24,8 @@ fn names(r: &Value) -> Vec<String> {
 #[tokio::test]
 async fn every_resource_of_a_vsphere_and_an_openshift_provider() {
     let double = Double::start(&[], false).await;
-    let ns = estate(&double, "inv-map").await;
-    let mut c = client_for(&double, &[]).await;
+    let ns = double.estate("inv-map").await;
+    let mut c = double.client(&[]).await;
     for (provider, resource, collection, count) in [
         ("vc", "vms", "vms", 6),
         ("vc", "network", "networks", 4),
@@ -141,8 +120,8 @@ async fn every_resource_of_a_vsphere_and_an_openshift_provider() {
 #[tokio::test]
 async fn upstreams_query_examples_are_answered_exactly() {
     let double = Double::start(&[], false).await;
-    let ns = estate(&double, "inv-query").await;
-    let mut c = client_for(&double, &[]).await;
+    let ns = double.estate("inv-query").await;
+    let mut c = double.client(&[]).await;
     let q =
         |query: &str| json!({"provider": "vc", "namespace": ns, "resource": "vms", "query": query});
     let r = c
@@ -244,10 +223,10 @@ async fn upstreams_query_examples_are_answered_exactly() {
 #[tokio::test]
 async fn the_callers_token_reaches_the_inventory() {
     let double = Double::start(&[], false).await;
-    let ns = estate(&double, "inv-token").await;
+    let ns = double.estate("inv-token").await;
     let env = testenv();
     // stdio: the kubeconfig's token.
-    let mut c = client_for(&double, &[]).await;
+    let mut c = double.client(&[]).await;
     double.clear_requests().await;
     c.call_ok(
         "get_inventory",
@@ -325,9 +304,9 @@ async fn grant_provider_reads(ns: &str, user: &str) {
 #[tokio::test]
 async fn each_failure_has_its_own_clear_error() {
     let double = Double::start(&[], false).await;
-    let ns = estate(&double, "inv-errors").await;
+    let ns = double.estate("inv-errors").await;
     let env = testenv();
-    let mut c = client_for(&double, &[]).await;
+    let mut c = double.client(&[]).await;
     let vm = |p: &str| json!({"provider": p, "namespace": ns, "resource": "vm"});
 
     // 401: the service does not accept the token.
@@ -421,7 +400,7 @@ async fn an_https_inventory_is_trusted_through_the_kubeconfig_ca() {
     let provider = format!("vsphere={uid}:vsphere-main:{ns}/vc");
     let double = Double::start(&["--provider", &provider], true).await;
     assert!(double.url.starts_with("https://"));
-    let mut c = client_for(&double, &[]).await;
+    let mut c = double.client(&[]).await;
     let r = c
         .call_ok(
             "get_inventory",
@@ -562,7 +541,7 @@ async fn route_crd() {
 #[tokio::test]
 async fn discovery_order_flag_env_route_in_cluster() {
     let double = Double::start(&[], false).await;
-    let ns = estate(&double, "inv-find").await;
+    let ns = double.estate("inv-find").await;
     let env = testenv();
     let kc = env.kubeconfig.to_str().unwrap().to_owned();
     let vm = json!({"provider": "vc", "namespace": ns, "resource": "vm"});
@@ -691,7 +670,7 @@ async fn version_reports_operator_and_inventory() {
         "{t}"
     );
     // The same through the get_version tool.
-    let mut c = client_for(&double, &[]).await;
+    let mut c = double.client(&[]).await;
     let r = c.call_ok("get_version", json!({})).await;
     assert_eq!(r["inventoryStatus"], "available");
     assert_eq!(r["clientVersion"], v["clientVersion"]);

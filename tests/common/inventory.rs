@@ -10,7 +10,7 @@ use tokio::process::{Child, Command};
 
 use super::forklift::{cond, create, set_status};
 use super::http::request;
-use super::testenv;
+use super::{fresh_namespace, testenv, StdioClient};
 
 /// A running double.
 pub struct Double {
@@ -117,6 +117,26 @@ impl Double {
 
     pub async fn clear_requests(&self) {
         self.control("DELETE", "requests", Value::Null).await;
+    }
+
+    /// A fresh namespace with a Ready vSphere provider `vc` and OpenShift
+    /// provider `host`, both served by this double.
+    pub async fn estate(&self, prefix: &str) -> String {
+        let ns = fresh_namespace(prefix).await;
+        let vc = ready_provider(&ns, "vc", "vsphere").await;
+        self.register("vsphere", &vc, "vsphere-main", &ns, "vc", "ready")
+            .await;
+        let host = ready_provider(&ns, "host", "openshift").await;
+        self.register("openshift", &host, "openshift-host", &ns, "host", "ready")
+            .await;
+        ns
+    }
+
+    /// A stdio server (admin identity) that reads this double's inventory.
+    pub async fn client(&self, extra: &[&str]) -> StdioClient {
+        let mut args = vec!["--inventory-url", self.url.as_str()];
+        args.extend_from_slice(extra);
+        StdioClient::admin(&args).await
     }
 }
 
