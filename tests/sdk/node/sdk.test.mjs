@@ -3,48 +3,22 @@
 // over HTTP and TLS (the test CA comes in through NODE_EXTRA_CA_CERTS).
 //
 // Environment (set by scripts/test): KUBECTL_MTV_BIN, KUBE_TESTENV_DIR, TEST_TLS_DIR.
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
+import { startServer, testenv } from "./server.mjs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
-const env = Object.fromEntries(
-  readFileSync(path.join(process.env.KUBE_TESTENV_DIR, "env"), "utf8")
-    .split("\n")
-    .filter((l) => l.startsWith("export "))
-    .map((l) => {
-      const [k, ...v] = l.slice(7).split("=");
-      return [k, v.join("=").replace(/^'|'$/g, "")];
-    }),
-);
+const env = testenv();
 const tlsDir = process.env.TEST_TLS_DIR;
-const servers = [];
-
-function startServer(tls) {
-  const args = ["mcp-server", "--sse", "--port", "0"];
-  if (tls) args.push("--cert-file", path.join(tlsDir, "server.crt"), "--key-file", path.join(tlsDir, "server.key"));
-  const child = spawn(process.env.KUBECTL_MTV_BIN, args, {
-    env: { PATH: process.env.PATH, HOME: "/nonexistent", KUBECONFIG: env.KUBECONFIG },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  servers.push(child);
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    child.stderr.on("data", (d) => {
-      buf += d;
-      const m = buf.match(/Listening on (https?:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    child.on("exit", (code) => reject(new Error(`server exited ${code}: ${buf}`)));
-  });
+function startTestServer(tls) {
+  const args = tls ? ["--cert-file", path.join(tlsDir, "server.crt"), "--key-file", path.join(tlsDir, "server.key")] : [];
+  return startServer(args, env.KUBECONFIG);
 }
-
-after(() => servers.forEach((s) => s.kill("SIGTERM")));
 
 function namespace() {
   const name = "node-" + randomBytes(5).toString("hex");
@@ -71,7 +45,7 @@ for (const tls of [false, true]) {
     const label = `${kind} over ${tls ? "https" : "http"}`;
 
     test(`${label}: admin token creates, gets and deletes a Provider`, async () => {
-      const base = await startServer(tls);
+      const base = await startTestServer(tls);
       const ns = namespace();
       const c = await connect(base, kind, env.KUBE_TESTENV_ADMIN_TOKEN);
       assert.equal(c.getServerVersion().name, "kubectl-mtv");
@@ -88,7 +62,7 @@ for (const tls of [false, true]) {
     });
 
     test(`${label}: limited token gets a Forbidden tool error`, async () => {
-      const base = await startServer(tls);
+      const base = await startTestServer(tls);
       const c = await connect(base, kind, env.KUBE_TESTENV_LIMITED_TOKEN);
       const r = await c.callTool({ name: "get_providers", arguments: { namespace: namespace() } });
       assert.equal(r.isError, true);
@@ -97,7 +71,7 @@ for (const tls of [false, true]) {
     });
 
     test(`${label}: no headers means the kubeconfig identity`, async () => {
-      const base = await startServer(tls);
+      const base = await startTestServer(tls);
       const c = await connect(base, kind);
       const r = await c.callTool({ name: "get_providers", arguments: { namespace: namespace() } });
       assert.equal(r.isError, false, text(r));
