@@ -153,6 +153,18 @@ pub struct ServerArgs {
     /// Serve over HTTP (SSE at /sse, Streamable HTTP at /mcp) instead of stdio.
     #[arg(long, visible_alias = "http")]
     pub sse: bool,
+    /// Streamable HTTP (/mcp) keeps no session state, so several replicas can serve one Service. The legacy /sse transport cannot be stateless: its clients need session affinity.
+    #[arg(long)]
+    pub stateless: bool,
+    /// On a non-loopback --host, let requests without Authorization: Bearer act as this server's own kubeconfig identity (default: 401).
+    #[arg(long)]
+    pub allow_kubeconfig_fallback: bool,
+    /// Refuse to start HTTP mode without --cert-file and --key-file.
+    #[arg(long)]
+    pub require_tls: bool,
+    /// Append one JSON line per tool call (who, what, outcome; never secrets) to FILE, or to stderr with -.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
     #[command(flatten)]
     pub kube: KubeFlags,
     /// Address to bind in HTTP mode.

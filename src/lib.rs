@@ -8,13 +8,16 @@
 //! - [`cluster`]: kube-rs clients per caller identity, errors explained;
 //! - [`engine`]: joins protocol, tools and cluster for one server;
 //! - [`transport`]: stdio and HTTP (SSE, Streamable HTTP, TLS);
+//! - [`metrics`], [`audit`]: Prometheus metrics and the audit log;
 //! - [`cli`], [`logging`]: the command line and stderr logs.
 
+pub mod audit;
 pub mod catalogue;
 pub mod cli;
 pub mod cluster;
 pub mod engine;
 pub mod logging;
+pub mod metrics;
 pub mod protocol;
 pub mod tools;
 pub mod transport;

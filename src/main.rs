@@ -151,7 +151,14 @@ async fn serve(args: ServerArgs, access: AccessOptions) -> anyhow::Result<()> {
         inventory: access.flags.inventory_settings(),
     };
     let opts = args.catalogue.options().map_err(anyhow::Error::msg)?;
-    let engine = Arc::new(Engine::new(Registry::with_options(&opts), access, settings));
+    let mut engine = Engine::new(Registry::with_options(&opts), access, settings);
+    if let Some(path) = &args.audit_log {
+        let log = kubectl_mtv::audit::AuditLog::open(path)
+            .map_err(|e| anyhow::anyhow!("--audit-log {}: {e}", path.display()))?;
+        engine = engine.with_audit(log);
+        tracing::info!("audit log: {}", path.display());
+    }
+    let engine = Arc::new(engine);
     if args.sse {
         let opts = transport::http::HttpOptions {
             host: args.host,
@@ -161,8 +168,14 @@ async fn serve(args: ServerArgs, access: AccessOptions) -> anyhow::Result<()> {
             max_sessions: args.max_sessions,
             session_idle_timeout: std::time::Duration::from_secs(args.session_idle_timeout),
             max_body_bytes: args.max_body_bytes,
+            stateless: args.stateless,
+            require_tls: args.require_tls,
+            allow_kubeconfig_fallback: args.allow_kubeconfig_fallback,
         };
         return transport::http::serve(engine, opts).await;
+    }
+    if args.stateless || args.require_tls {
+        anyhow::bail!("--stateless and --require-tls apply to HTTP mode; add --sse");
     }
     tracing::info!("Starting kubectl-mtv MCP server in stdio mode");
     tracing::info!("Server is ready and listening for MCP protocol messages on stdin/stdout");

@@ -459,7 +459,7 @@ async fn foreign_origin_and_rebound_host_are_refused() {
     let r = request(s.port, "POST", "/mcp", &[("Origin", "http://localhost:3000"), ("Content-Type", "application/json")], &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}).to_string()).await;
     assert_eq!(
         r.header("access-control-expose-headers"),
-        Some("Mcp-Session-Id")
+        Some("Mcp-Session-Id, WWW-Authenticate")
     );
     let r = request(
         s.port,

@@ -36,6 +36,10 @@ impl KubeFailure {
 
     /// Explains a kube-rs error for `attempt`.
     pub fn from_kube(err: &kube::Error, a: &Attempt<'_>) -> Self {
+        crate::metrics::metrics().kube_error(match err {
+            kube::Error::Api(s) => Some(s.code),
+            _ => None,
+        });
         let scope = match a.namespace {
             Some(ns) => format!("in namespace \"{ns}\""),
             None => "in all namespaces".to_owned(),

@@ -311,6 +311,41 @@ async fn load_base(flags: &KubeFlags) -> Result<Config, String> {
     Ok(config)
 }
 
+/// Who the server acts as for a request that brings no token, in words for
+/// the audit log: the `--token`'s fingerprint, the kubeconfig context and
+/// user, or the in-cluster service account. Never a credential.
+pub fn describe_own_identity(flags: &KubeFlags) -> String {
+    if let Some(t) = &flags.token {
+        return format!(
+            "server --token {}",
+            crate::audit::token_fingerprint(t.expose())
+        );
+    }
+    let kc = match &flags.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path).ok(),
+        None => Kubeconfig::read().ok(),
+    };
+    if let Some(kc) = kc {
+        let context = flags.context.clone().or(kc.current_context.clone());
+        if let Some(name) = context {
+            let user = kc
+                .contexts
+                .iter()
+                .find(|c| c.name == name)
+                .and_then(|c| c.context.as_ref())
+                .and_then(|c| c.user.clone());
+            return match user {
+                Some(u) => format!("kubeconfig context {name} (user {u})"),
+                None => format!("kubeconfig context {name}"),
+            };
+        }
+    }
+    if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+        return "in-cluster service account".to_owned();
+    }
+    "kubeconfig".to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

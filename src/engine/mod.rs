@@ -16,7 +16,7 @@ pub mod outbox;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -24,7 +24,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use self::outbox::{Outbox, OutboxReader};
+use crate::audit::{self, AuditLog, Origin};
 use crate::cluster::{AccessOptions, ClusterAccess, Identity};
+use crate::metrics::{metrics, CallOutcome};
 use crate::protocol::jsonrpc::{self, Frame, RpcError, INTERNAL_ERROR, INVALID_REQUEST};
 use crate::protocol::{Action, Incoming, LogLevel, Message, ServerInfo, Session};
 use crate::tools::{
@@ -102,6 +104,9 @@ pub struct Engine {
     pub info: ServerInfo,
     pub settings: Arc<ToolSettings>,
     shutdown: CancellationToken,
+    audit: Option<Arc<AuditLog>>,
+    /// Who the server itself acts as, for audit lines of calls without a token.
+    own_identity: String,
 }
 
 /// One client session: protocol state and its in-flight tool calls.
@@ -109,16 +114,56 @@ pub struct SessionState {
     proto: Mutex<Session>,
     inflight: Mutex<HashMap<String, CancellationToken>>,
     cancel: CancellationToken,
+    transport: &'static str,
+    /// The transport's session id, once it has one (for the audit log).
+    id: OnceLock<String>,
+    /// Counted in the open-sessions metric (stateless requests are not sessions).
+    counted: bool,
+}
+
+impl Drop for SessionState {
+    fn drop(&mut self) {
+        if self.counted {
+            metrics().session(self.transport, -1);
+        }
+    }
 }
 
 impl SessionState {
     /// A new session whose calls are cancelled with `parent`.
     pub fn new(parent: &CancellationToken) -> Arc<Self> {
+        Self::of(parent, "stdio", Session::default(), false)
+    }
+
+    fn of(
+        parent: &CancellationToken,
+        transport: &'static str,
+        proto: Session,
+        counted: bool,
+    ) -> Arc<Self> {
+        if counted {
+            metrics().session(transport, 1);
+        }
         Arc::new(SessionState {
-            proto: Mutex::new(Session::default()),
+            proto: Mutex::new(proto),
             inflight: Mutex::new(HashMap::new()),
             cancel: parent.child_token(),
+            transport,
+            id: OnceLock::new(),
+            counted,
         })
+    }
+
+    /// Records the transport's id for this session (first call wins).
+    pub fn set_id(&self, id: &str) {
+        let _ = self.id.set(id.to_owned());
+    }
+
+    fn origin(&self) -> Origin {
+        Origin {
+            transport: self.transport,
+            session: self.id.get().cloned(),
+        }
     }
 
     /// The negotiated protocol version, once initialized.
@@ -150,6 +195,7 @@ struct InflightEntry {
 
 impl Drop for InflightEntry {
     fn drop(&mut self) {
+        metrics().inflight(-1);
         self.session
             .inflight
             .lock()
@@ -166,7 +212,10 @@ When a user says a plan is failing or asks how it is going, call describe_plan f
 
 impl Engine {
     pub fn new(registry: Registry, access: AccessOptions, settings: ToolSettings) -> Self {
+        let own_identity = crate::cluster::describe_own_identity(&access.flags);
         Engine {
+            audit: None,
+            own_identity,
             registry,
             access: Arc::new(ClusterAccess::new(access)),
             info: ServerInfo {
@@ -179,9 +228,26 @@ impl Engine {
         }
     }
 
-    /// A new client session.
-    pub fn new_session(&self) -> Arc<SessionState> {
-        SessionState::new(&self.shutdown)
+    /// Writes an audit line for every tool call to `log`.
+    pub fn with_audit(mut self, log: AuditLog) -> Self {
+        self.audit = Some(Arc::new(log));
+        self
+    }
+
+    /// A new client session of `transport` (`stdio`, `sse`, `streamable`).
+    pub fn new_session(&self, transport: &'static str) -> Arc<SessionState> {
+        SessionState::of(&self.shutdown, transport, Session::default(), true)
+    }
+
+    /// The state for one stateless request, not kept after it. With
+    /// `version` the session is taken as initialized with it: the client's
+    /// `initialize` happened on another request (or another replica).
+    pub fn stateless_session(&self, version: Option<&str>) -> Arc<SessionState> {
+        let mut proto = Session::default();
+        if let Some(v) = version {
+            proto.assume_initialized(v);
+        }
+        SessionState::of(&self.shutdown, "streamable", proto, false)
     }
 
     /// Runs one tool call outside any session (the `call` command); the
@@ -196,6 +262,10 @@ impl Engine {
                 .unwrap_or_default();
             return Err(format!("Unknown tool: {name}{why}"));
         }
+        let origin = Origin {
+            transport: "call",
+            session: None,
+        };
         Ok(self
             .call_tool(
                 name,
@@ -203,6 +273,7 @@ impl Engine {
                 Identity::default(),
                 self.shutdown.child_token(),
                 ProgressSink::none(),
+                origin,
             )
             .await)
     }
@@ -357,6 +428,7 @@ impl Engine {
                         ));
                     }
                     inflight.insert(k.clone(), token.clone());
+                    metrics().inflight(1);
                 }
                 let entry = InflightEntry {
                     session: Arc::clone(session),
@@ -366,11 +438,12 @@ impl Engine {
                 let progress = ProgressSink::new(progress_token, Some(out.clone()), log_level);
                 let call_token = token.clone();
                 let task_id = id.clone();
+                let origin = session.origin();
                 let handle = tokio::spawn(async move {
                     let _entry = entry;
                     tokio::select! {
                         _ = call_token.cancelled() => None,
-                        r = engine.call_tool(&name, arguments, identity, call_token.clone(), progress) => {
+                        r = engine.call_tool(&name, arguments, identity, call_token.clone(), progress, origin) => {
                             Some(Frame::response(&task_id, &r))
                         }
                     }
@@ -401,6 +474,7 @@ impl Engine {
         identity: Identity,
         cancel: CancellationToken,
         progress: ProgressSink,
+        origin: Origin,
     ) -> Value {
         let Some(tool) = self.registry.find(name) else {
             // The session checked the name; the registry cannot shrink.
@@ -412,6 +486,17 @@ impl Engine {
         let limit = tool.time_limit(&arguments);
         let started = Instant::now();
         let deadline = started + limit;
+        // Recorded when this future ends, however it ends: dropped before
+        // the end means cancelled.
+        let mut record = CallRecord {
+            engine: self,
+            origin,
+            identity: identity.clone(),
+            tool: name.to_owned(),
+            arguments: self.audit.as_ref().map(|_| arguments.clone()),
+            started,
+            outcome: CallOutcome::Cancelled,
+        };
         let ctx = CallContext::new(
             Arc::clone(&self.access),
             identity,
@@ -437,6 +522,13 @@ impl Engine {
             outcome = if out.is_error { "error" } else { "ok" },
             "request"
         );
+        record.outcome = if !out.is_error {
+            CallOutcome::Ok
+        } else if out.text.contains("Forbidden (403)") || out.text.contains("Unauthorized (401)") {
+            CallOutcome::Denied
+        } else {
+            CallOutcome::ToolError
+        };
         if out.is_error {
             ctx.log(
                 LogLevel::Warning,
@@ -446,6 +538,36 @@ impl Engine {
             ctx.log(LogLevel::Info, &format!("{name} succeeded in {ms} ms"));
         }
         out.to_result()
+    }
+}
+
+/// Counts a tool call in the metrics and writes its audit line when dropped.
+struct CallRecord<'a> {
+    engine: &'a Engine,
+    origin: Origin,
+    identity: Identity,
+    tool: String,
+    /// Only kept when there is an audit log.
+    arguments: Option<Value>,
+    started: Instant,
+    outcome: CallOutcome,
+}
+
+impl Drop for CallRecord<'_> {
+    fn drop(&mut self) {
+        let elapsed = self.started.elapsed();
+        metrics().tool_call(&self.tool, self.outcome, elapsed.as_secs_f64());
+        if let (Some(log), Some(arguments)) = (&self.engine.audit, &self.arguments) {
+            log.record(&audit::Entry {
+                origin: &self.origin,
+                identity: &self.identity,
+                default_caller: &self.engine.own_identity,
+                tool: &self.tool,
+                arguments,
+                outcome: self.outcome,
+                duration: elapsed,
+            });
+        }
     }
 }
 

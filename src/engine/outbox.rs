@@ -84,6 +84,7 @@ impl Outbox {
         if q.len() >= self.notices.capacity {
             q.pop_front();
             self.notices.dropped.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::metrics().notification_dropped();
         }
         q.push_back(frame);
         drop(q);

@@ -133,6 +133,13 @@ impl Session {
         }
     }
 
+    /// Takes the session as initialized with `version`, as a stateless
+    /// server does for a request whose `initialize` it never saw.
+    pub fn assume_initialized(&mut self, version: &str) {
+        self.version = Some(version.to_owned());
+        self.client_ready = true;
+    }
+
     /// The negotiated protocol version, once `initialize` succeeded.
     pub fn version(&self) -> Option<&str> {
         self.version.as_deref()

@@ -43,7 +43,7 @@ where
             }
         }
     });
-    let session = engine.new_session();
+    let session = engine.new_session("stdio");
     tracing::info!("stdio session opened");
     let mut reader = BufReader::new(input);
     let mut buf = Vec::new();

@@ -249,6 +249,11 @@ impl HttpServer {
         })
     }
 
+    /// What the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
     /// Runs `initialize` over Streamable HTTP; returns the session id.
     pub async fn mcp_session(&self, headers: &[(&str, &str)]) -> String {
         let body = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}});

@@ -1,20 +1,23 @@
 //! The HTTP server (hyper 1 + tokio, optional TLS via rustls): one port serving
 //! the SSE transport at `/sse` + `/messages` and Streamable HTTP at `/mcp`.
 //!
-//! Every request passes the Host/Origin guard (403) and the body limit (413)
-//! before it reaches a transport. SIGINT/SIGTERM stop accepting, end the
+//! Every request passes the Host/Origin guard (403), the bearer check of a
+//! network-facing server (401) and the body limit (413) before it reaches a
+//! transport. `/healthz`, `/readyz` and `/metrics` serve operators. SIGINT/SIGTERM stop accepting, end the
 //! sessions (cancelling their calls) and wait briefly for connections to close.
 
 pub mod body;
 pub mod guard;
 pub mod sessions;
 pub mod sse;
+pub mod store;
 pub mod streamable;
 pub mod tls;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +32,7 @@ use tokio::net::TcpListener;
 
 use self::body::Body;
 use self::sessions::Sessions;
+use self::store::{InMemory, SessionStore, Stateless};
 use crate::engine::Engine;
 
 /// Settings of the HTTP server.
@@ -41,15 +45,29 @@ pub struct HttpOptions {
     pub max_sessions: usize,
     pub session_idle_timeout: Duration,
     pub max_body_bytes: usize,
+    /// Streamable HTTP keeps no sessions (`--stateless`).
+    pub stateless: bool,
+    /// Refuse to serve without TLS (`--require-tls`).
+    pub require_tls: bool,
+    /// Requests without a bearer token act as the server's own kubeconfig
+    /// identity even when bound to a non-loopback address.
+    pub allow_kubeconfig_fallback: bool,
 }
 
 /// State shared by every connection.
 pub struct App {
     pub engine: Arc<Engine>,
-    pub sessions: Sessions,
+    /// SSE sessions, and Streamable HTTP ones unless stateless.
+    pub sessions: Arc<Sessions>,
+    /// Where Streamable HTTP finds its sessions.
+    pub store: Box<dyn SessionStore>,
     pub max_body: usize,
     /// Bound to loopback only: then Host must be a loopback name.
     pub loopback_only: bool,
+    /// MCP requests without `Authorization: Bearer` get 401.
+    pub require_bearer: bool,
+    /// False once shutdown began (`/readyz`).
+    pub ready: AtomicBool,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -60,17 +78,32 @@ pub async fn serve(engine: Arc<Engine>, opts: HttpOptions) -> anyhow::Result<()>
         (Some(_), None) => bail!("--cert-file needs --key-file too (TLS needs both)"),
         (None, Some(_)) => bail!("--key-file needs --cert-file too (TLS needs both)"),
     };
+    if opts.require_tls && tls.is_none() {
+        bail!(
+            "--require-tls: give --cert-file and --key-file; this server will not serve plain HTTP"
+        );
+    }
     let host = opts.host.trim_start_matches('[').trim_end_matches(']');
     let host = if host.is_empty() { "0.0.0.0" } else { host };
     let listener = TcpListener::bind((host, opts.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", opts.host, opts.port))?;
     let addr = listener.local_addr()?;
+    let loopback_only = addr.ip().is_loopback();
+    let sessions = Arc::new(Sessions::new(opts.max_sessions, opts.session_idle_timeout));
+    let store: Box<dyn SessionStore> = if opts.stateless {
+        Box::new(Stateless)
+    } else {
+        Box::new(InMemory(Arc::clone(&sessions)))
+    };
     let app = Arc::new(App {
         engine,
-        sessions: Sessions::new(opts.max_sessions, opts.session_idle_timeout),
+        sessions,
+        store,
         max_body: opts.max_body_bytes,
-        loopback_only: addr.ip().is_loopback(),
+        loopback_only,
+        require_bearer: !loopback_only && !opts.allow_kubeconfig_fallback,
+        ready: AtomicBool::new(true),
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     let base = match addr {
@@ -78,12 +111,25 @@ pub async fn serve(engine: Arc<Engine>, opts: HttpOptions) -> anyhow::Result<()>
         SocketAddr::V4(a) => format!("{scheme}://{a}"),
     };
     tracing::info!("Starting kubectl-mtv MCP server in HTTP mode");
+    // Which identity an unauthenticated request gets is a security decision:
+    // say it at every verbosity.
+    if app.require_bearer {
+        eprintln!("Authentication: bound to a non-loopback address, so MCP requests must carry Authorization: Bearer <token> (401 otherwise); they act as that token's identity");
+    } else if loopback_only {
+        eprintln!("Authentication: loopback only; requests without Authorization: Bearer act as this server's kubeconfig identity");
+    } else {
+        eprintln!("Authentication: WARNING --allow-kubeconfig-fallback: requests without Authorization: Bearer from any host act as this server's kubeconfig identity");
+    }
     // Printed at every verbosity: with --port 0 it is how to learn the port.
     eprintln!("Listening on {base}");
     tracing::info!(
         "SSE transport (MCP 2024-11-05): GET {base}/sse, then POST {base}/messages?sessionId=..."
     );
     tracing::info!("Streamable HTTP transport (MCP 2025-03-26 and later): {base}/mcp");
+    tracing::info!("Streamable HTTP sessions: {}", app.store.describe());
+    if opts.stateless {
+        tracing::info!("the legacy SSE transport still keeps its sessions in this process: behind several replicas, /sse clients need session affinity");
+    }
     if tls.is_some() {
         tracing::info!("TLS is on: HTTPS only");
     }
@@ -151,6 +197,7 @@ pub async fn serve(engine: Arc<Engine>, opts: HttpOptions) -> anyhow::Result<()>
         }
     }
     tracing::info!("shutting down: closing sessions and connections");
+    app.ready.store(false, Ordering::SeqCst);
     drop(listener);
     sweeper.abort();
     app.sessions.clear();
@@ -209,6 +256,19 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
         Err(_) => return body::text(StatusCode::BAD_REQUEST, "could not read the request body"),
     };
     let path = parts.uri.path();
+    let mcp_path = matches!(
+        path,
+        "/sse" | "/messages" | "/messages/" | "/message" | "/mcp" | "/mcp/"
+    );
+    if mcp_path
+        && app.require_bearer
+        && crate::cluster::Identity::from_headers(&parts.headers)
+            .token
+            .is_none()
+    {
+        tracing::debug!(method = %parts.method, path, "refused: no bearer token");
+        return with_cors(unauthorized(), origin.as_ref(), false);
+    }
     let response = match (&parts.method, path) {
         (&Method::GET, "/sse") => sse::open(&app, &parts.headers),
         (&Method::POST, "/messages" | "/messages/" | "/message") => {
@@ -218,7 +278,19 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
             streamable::handle(&app, &parts.method, &parts.headers, &bytes).await
         }
         (&Method::GET, "/healthz") => body::text(StatusCode::OK, "ok"),
-        (_, "/sse" | "/messages" | "/healthz") => {
+        (&Method::GET, "/readyz") if app.ready.load(Ordering::SeqCst) => {
+            body::text(StatusCode::OK, "ready")
+        }
+        (&Method::GET, "/readyz") => body::text(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
+        (&Method::GET, "/metrics") => {
+            let mut r = body::text(StatusCode::OK, &crate::metrics::metrics().render());
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            r
+        }
+        (_, "/sse" | "/messages" | "/healthz" | "/readyz" | "/metrics") => {
             body::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
         }
         _ => body::text(
@@ -228,6 +300,22 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
     };
     tracing::trace!(method = %parts.method, path, status = response.status().as_u16(), "http");
     with_cors(response, origin.as_ref(), false)
+}
+
+/// 401 for an MCP request without a bearer token on a network-facing server
+/// (MCP authorization: `WWW-Authenticate: Bearer`).
+fn unauthorized() -> Response<Body> {
+    let mut r = body::text(
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized: this server is reachable from the network, so every MCP request must carry \
+         Authorization: Bearer <token> with a Kubernetes token (e.g. from `kubectl create token <serviceaccount>`); \
+         it acts with that token's RBAC. The operator may restore the kubeconfig fallback with --allow-kubeconfig-fallback.",
+    );
+    r.headers_mut().insert(
+        http::header::WWW_AUTHENTICATE,
+        http::HeaderValue::from_static("Bearer realm=\"kubectl-mtv\""),
+    );
+    r
 }
 
 /// CORS for browser clients whose Origin passed the guard (loopback origins,
@@ -246,7 +334,7 @@ fn with_cors(
     h.insert(http::header::VARY, http::HeaderValue::from_static("Origin"));
     h.insert(
         http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        http::HeaderValue::from_static("Mcp-Session-Id"),
+        http::HeaderValue::from_static("Mcp-Session-Id, WWW-Authenticate"),
     );
     if preflight {
         h.insert(

@@ -26,14 +26,19 @@ const KEEPALIVE: Duration = Duration::from_secs(15);
 pub fn open(app: &Arc<App>, headers: &HeaderMap) -> Response<Body> {
     let identity = Identity::from_headers(headers);
     let (out, mut reader) = outbox(REPLY_CAPACITY, NOTICE_CAPACITY);
-    let (session, mut closed) =
-        HttpSession::new(Kind::Sse, app.engine.new_session(), identity, Some(out));
-    let Some((id, _)) = app.sessions.insert(session) else {
+    let (session, mut closed) = HttpSession::new(
+        Kind::Sse,
+        app.engine.new_session("sse"),
+        identity,
+        Some(out),
+    );
+    let Some((id, session)) = app.sessions.insert(session) else {
         return body::text(
             StatusCode::SERVICE_UNAVAILABLE,
-            "too many sessions; try again later",
+            "too many sessions (--max-sessions); try again later",
         );
     };
+    session.state.set_id(&id);
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let endpoint = format!("/messages?sessionId={id}");
     let app = Arc::clone(app);

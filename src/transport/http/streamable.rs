@@ -1,8 +1,10 @@
 //! The Streamable HTTP transport (MCP 2025-03-26, 2025-06-18, 2025-11-25) at `/mcp`.
 //!
-//! POST carries one JSON-RPC message. `initialize` creates a session and
-//! returns its `Mcp-Session-Id`; later requests must carry it (400 when
-//! missing, 404 when unknown). Replies are JSON, or for tool calls an SSE
+//! POST carries one JSON-RPC message. Sessions come from the server's
+//! [`SessionStore`](super::store::SessionStore): by default `initialize`
+//! creates one and returns its `Mcp-Session-Id`, which later requests must
+//! carry (400 when missing, 404 when unknown); with `--stateless` there are
+//! none and every POST stands alone. Replies are JSON, or for tool calls an SSE
 //! stream (progress and log notifications, then the reply) when the client
 //! accepts it. Notifications get 202. GET is 405 (no server-initiated
 //! stream); DELETE ends the session. Every POST acts as its own headers'
@@ -16,13 +18,12 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use tokio::sync::mpsc;
 
 use super::body::{self, Body};
-use super::sessions::{HttpSession, Kind};
+use super::store::Refused;
 use super::App;
 use crate::cluster::Identity;
 use crate::engine::outbox::{outbox, NOTICE_CAPACITY};
 use crate::engine::Outcome;
 use crate::protocol::jsonrpc::{self, Frame, Incoming, Message, RpcError, INVALID_REQUEST};
-use crate::protocol::session::SUPPORTED_VERSIONS;
 
 pub const SESSION_HEADER: &str = "mcp-session-id";
 pub const VERSION_HEADER: &str = "mcp-protocol-version";
@@ -37,23 +38,12 @@ pub async fn handle(
     headers: &HeaderMap,
     bytes: &[u8],
 ) -> Response<Body> {
-    let session_id = headers
-        .get(SESSION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let session_id = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok());
     match *method {
         Method::POST => post(app, headers, session_id, bytes).await,
-        Method::DELETE => match session_id {
-            None => rpc_error(
-                StatusCode::BAD_REQUEST,
-                INVALID_REQUEST,
-                "Bad Request: Mcp-Session-Id header is required",
-            ),
-            Some(id) if app.sessions.get(&id, Kind::Streamable).is_some() => {
-                app.sessions.remove(&id);
-                body::empty(StatusCode::NO_CONTENT)
-            }
-            Some(_) => rpc_error(StatusCode::NOT_FOUND, INVALID_REQUEST, "Session not found"),
+        Method::DELETE => match app.store.end(session_id) {
+            Ok(()) => body::empty(StatusCode::NO_CONTENT),
+            Err(r) => refused(r),
         },
         _ => {
             let mut r = body::text(
@@ -69,10 +59,14 @@ pub async fn handle(
     }
 }
 
+fn refused(r: Refused) -> Response<Body> {
+    rpc_error(r.status, INVALID_REQUEST, &r.message)
+}
+
 async fn post(
     app: &Arc<App>,
     headers: &HeaderMap,
-    session_id: Option<String>,
+    session_id: Option<&str>,
     bytes: &[u8],
 ) -> Response<Body> {
     let accept = headers
@@ -97,58 +91,27 @@ async fn post(
     };
     let is_initialize =
         matches!(&msg, Incoming::One(Message::Request { method, .. }) if method == "initialize");
-    let (id, session) = if is_initialize {
-        let (s, _closed) = HttpSession::new(
-            Kind::Streamable,
-            app.engine.new_session(),
-            Identity::default(),
-            None,
-        );
-        match app.sessions.insert(s) {
-            Some(pair) => pair,
-            None => {
-                return rpc_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    INVALID_REQUEST,
-                    "too many sessions; try again later",
-                )
-            }
-        }
+    let version = headers
+        .get(VERSION_HEADER)
+        .map(|v| v.to_str().unwrap_or("?"));
+    let found = if is_initialize {
+        app.store.open(&app.engine)
     } else {
-        let Some(id) = session_id else {
-            return rpc_error(
-                StatusCode::BAD_REQUEST,
-                INVALID_REQUEST,
-                "Bad Request: Mcp-Session-Id header is required",
-            );
-        };
-        let Some(s) = app.sessions.get(&id, Kind::Streamable) else {
-            return rpc_error(StatusCode::NOT_FOUND, INVALID_REQUEST, "Session not found");
-        };
-        if let Some(v) = headers.get(VERSION_HEADER) {
-            let v = v.to_str().unwrap_or("");
-            if !SUPPORTED_VERSIONS.contains(&v) {
-                return rpc_error(
-                    StatusCode::BAD_REQUEST,
-                    INVALID_REQUEST,
-                    &format!(
-                        "Bad Request: unsupported MCP-Protocol-Version {v:?}; supported: {}",
-                        SUPPORTED_VERSIONS.join(", ")
-                    ),
-                );
-            }
-        }
-        (id, s)
+        app.store
+            .resume(&app.engine, session_id, version)
+            .map(|s| (None, s))
+    };
+    let (id, session) = match found {
+        Ok(pair) => pair,
+        Err(r) => return refused(r),
     };
     let identity = Identity::from_headers(headers);
     let (out, mut notices) = outbox(4, NOTICE_CAPACITY);
-    let outcome = app
-        .engine
-        .accept_incoming(&session.state, msg, identity, &out);
+    let outcome = app.engine.accept_incoming(&session, msg, identity, &out);
     let mut response = match outcome {
         Outcome::Reply(f) => {
-            if is_initialize && f.is_error() {
-                app.sessions.remove(&id);
+            if let (Some(id), true) = (&id, f.is_error()) {
+                app.store.forget(id);
             }
             body::frame(StatusCode::OK, f)
         }
@@ -189,10 +152,10 @@ async fn post(
             }
         }
     };
-    if is_initialize && response.status() == StatusCode::OK {
+    if let (Some(id), StatusCode::OK) = (&id, response.status()) {
         response
             .headers_mut()
-            .insert(SESSION_HEADER, HeaderValue::from_str(&id).expect("hex id"));
+            .insert(SESSION_HEADER, HeaderValue::from_str(id).expect("hex id"));
     }
     response
 }
