@@ -247,6 +247,9 @@ pub struct CatalogueFlags {
     /// Leave out tools that may destroy or overwrite (destructiveHint: delete, patch, cancel, …).
     #[arg(long)]
     pub disable_destructive: bool,
+    /// Tools per tools/list page (clients follow nextCursor for the rest).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub tools_page_size: Option<u32>,
 }
 
 impl CatalogueFlags {
@@ -261,6 +264,7 @@ impl CatalogueFlags {
                 .collect(),
             read_only: self.read_only,
             disable_destructive: self.disable_destructive,
+            page_size: self.tools_page_size.map(|n| n as usize),
         };
         opts.check().map(|_| opts)
     }

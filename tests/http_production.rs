@@ -238,7 +238,8 @@ async fn metrics_move_with_calls_and_the_audit_log_has_one_line_per_call() {
     assert!(before
         .header("content-type")
         .unwrap()
-        .starts_with("text/plain; version=0.0.4"));
+        .starts_with("application/openmetrics-text; version=1.0.0"));
+    assert!(before.body.ends_with("# EOF\n"));
     let ok_calls = r#"kubectl_mtv_tool_calls_total{tool="get_plans",outcome="ok"}"#;
     let denied_calls = r#"kubectl_mtv_tool_calls_total{tool="get_plans",outcome="denied"}"#;
     let forbidden = r#"kubectl_mtv_kube_api_errors_total{status="403"}"#;

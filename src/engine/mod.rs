@@ -236,14 +236,15 @@ impl Engine {
 
     /// A new client session of `transport` (`stdio`, `sse`, `streamable`).
     pub fn new_session(&self, transport: &'static str) -> Arc<SessionState> {
-        SessionState::of(&self.shutdown, transport, Session::default(), true)
+        let proto = Session::new(self.registry.page_size());
+        SessionState::of(&self.shutdown, transport, proto, true)
     }
 
     /// The state for one stateless request, not kept after it. With
     /// `version` the session is taken as initialized with it: the client's
     /// `initialize` happened on another request (or another replica).
     pub fn stateless_session(&self, version: Option<&str>) -> Arc<SessionState> {
-        let mut proto = Session::default();
+        let mut proto = Session::new(self.registry.page_size());
         if let Some(v) = version {
             proto.assume_initialized(v);
         }

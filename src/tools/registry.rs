@@ -51,6 +51,8 @@ pub struct CatalogueOptions {
     pub read_only: bool,
     /// No tools whose `destructiveHint` is true.
     pub disable_destructive: bool,
+    /// Tools per `tools/list` page (default [`DEFAULT_PAGE_SIZE`]).
+    pub page_size: Option<usize>,
 }
 
 impl Default for CatalogueOptions {
@@ -59,6 +61,7 @@ impl Default for CatalogueOptions {
             toolsets: DEFAULT_TOOLSETS.iter().map(|s| s.to_string()).collect(),
             read_only: false,
             disable_destructive: false,
+            page_size: None,
         }
     }
 }
@@ -359,7 +362,15 @@ impl Registry {
                 }
             }
         }
+        if let Some(n) = opts.page_size {
+            b = b.page_size(n);
+        }
         b.build()
+    }
+
+    /// Tools per `tools/list` page.
+    pub fn page_size(&self) -> usize {
+        self.page_size
     }
 
     pub fn tools(&self) -> &[SharedTool] {

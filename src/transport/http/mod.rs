@@ -282,14 +282,11 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
             body::text(StatusCode::OK, "ready")
         }
         (&Method::GET, "/readyz") => body::text(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
-        (&Method::GET, "/metrics") => {
-            let mut r = body::text(StatusCode::OK, &crate::metrics::metrics().render());
-            r.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-            );
-            r
-        }
+        (&Method::GET, "/metrics") => body::full(
+            StatusCode::OK,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            crate::metrics::metrics().render(),
+        ),
         (_, "/sse" | "/messages" | "/healthz" | "/readyz" | "/metrics") => {
             body::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
         }
