@@ -41,7 +41,6 @@ fn render(dir: &str) -> Vec<Value> {
         .collect()
 }
 
-
 /// Deserializes into the typed struct and back: equal only when every field
 /// is known to Kubernetes' schema and has the right type.
 fn round_trip<T: DeserializeOwned + Serialize>(doc: &Value) {
@@ -65,7 +64,10 @@ fn check_typed(doc: &Value) {
         "Deployment" => round_trip::<Deployment>(doc),
         "Service" => round_trip::<Service>(doc),
         "PodDisruptionBudget" => {
-            assert_eq!(doc["apiVersion"], "policy/v1", "current clusters serve policy/v1");
+            assert_eq!(
+                doc["apiVersion"], "policy/v1",
+                "current clusters serve policy/v1"
+            );
             round_trip::<PodDisruptionBudget>(doc)
         }
         "NetworkPolicy" => round_trip::<NetworkPolicy>(doc),
@@ -151,7 +153,8 @@ fn manifests_are_typed_and_keep_their_promises() {
     assert!(args(&ro).iter().any(|x| x == "--read-only"));
     let v = verbs(&ro);
     assert!(
-        v.iter().all(|v| ["get", "list", "watch"].contains(&v.as_str())),
+        v.iter()
+            .all(|v| ["get", "list", "watch"].contains(&v.as_str())),
         "read-only overlay has write verbs: {v:?}"
     );
     let ro_role = find(&ro, "ClusterRole").to_string();
@@ -236,7 +239,10 @@ async fn the_api_server_accepts_them_in_a_dry_run() {
         })
         .await
         .unwrap();
-        let n = out.lines().filter(|l| l.contains("(server dry run)")).count();
+        let n = out
+            .lines()
+            .filter(|l| l.contains("(server dry run)"))
+            .count();
         assert_eq!(n, render(dir).len(), "{dir}: every object dry-run: {out}");
     }
 }

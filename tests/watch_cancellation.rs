@@ -202,6 +202,48 @@ async fn streamable_http_client_going_away_cancels_the_call_and_frees_the_sessio
 }
 
 #[tokio::test]
+async fn stateless_client_going_away_cancels_the_call() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let ns = fresh_namespace("cx-stateless").await;
+    sample_estate(&ns);
+    let env = common::testenv();
+    let kc = env.kubeconfig.to_str().unwrap().to_owned();
+    let s = HttpServer::start(&["--stateless"], &[("KUBECONFIG", &kc)]).await;
+    let plans0 = open_watches("plans").await;
+    // No initialize, no session: the call's own POST carries its progress.
+    let mut conn = streaming_call(
+        s.port,
+        "",
+        "application/json, text/event-stream",
+        json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "watch_plan",
+               "arguments": {"name": "web-tier-migration", "namespace": ns, "timeout_seconds": 600},
+               "_meta": {"progressToken": "s1"}}}),
+    )
+    .await;
+    let seen = read_until(&mut conn, "notifications/progress").await;
+    assert!(seen.contains("web-01: DiskTransfer 40%"), "{seen}");
+    until_open("plans", plans0).await;
+    let metrics = request(s.port, "GET", "/metrics", &[], "").await.body;
+    assert!(
+        metrics.contains("kubectl_mtv_inflight_calls 1"),
+        "{metrics}"
+    );
+    let t = std::time::Instant::now();
+    drop(conn);
+    closed_within_2s("plans", plans0, t).await;
+    let metrics = request(s.port, "GET", "/metrics", &[], "").await.body;
+    assert!(
+        metrics.contains("kubectl_mtv_inflight_calls 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .contains(r#"kubectl_mtv_tool_calls_total{tool="watch_plan",outcome="cancelled"} 1"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
 async fn sse_stream_closing_cancels_the_call() {
     let _one = ONE_AT_A_TIME.lock().await;
     let ns = fresh_namespace("cx-sse").await;
