@@ -109,6 +109,21 @@ pub struct KubeFlags {
     /// Do not verify the inventory service's certificate (also $MTV_INVENTORY_INSECURE_SKIP_TLS=true).
     #[arg(long)]
     pub inventory_insecure_skip_tls: bool,
+    /// How long an API server may stay silent during one ordinary request before it fails (e.g. 30s, 2m; 0 = no limit). Watches are exempt. [default: 30s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub request_timeout: Option<std::time::Duration>,
+    /// How long connecting to the API server may take. [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<std::time::Duration>,
+}
+
+/// A duration as kubectl writes it (`30s`, `2m`, `1h`), or plain seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    humantime::parse_duration(t).map_err(|e| format!("{e}; write it like 30s, 2m or 1h"))
 }
 
 impl KubeFlags {
@@ -127,6 +142,8 @@ impl KubeFlags {
             inventory_url: self.inventory_url.or_else(|| outer.inventory_url.clone()),
             inventory_insecure_skip_tls: self.inventory_insecure_skip_tls
                 || outer.inventory_insecure_skip_tls,
+            request_timeout: self.request_timeout.or(outer.request_timeout),
+            connect_timeout: self.connect_timeout.or(outer.connect_timeout),
         }
     }
 
@@ -199,6 +216,24 @@ pub struct ServerArgs {
     /// Seconds to wait for a node's kubelet when reading pod logs.
     #[arg(long, default_value_t = 20, value_name = "SECONDS")]
     pub kubelet_timeout: u64,
+    /// Most HTTP connections open at once; more are answered 503.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers (slow clients are disconnected).
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    pub header_read_timeout: std::time::Duration,
+    /// Most tool calls running at once in one session; more get a "server busy" error.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub max_calls_per_session: usize,
+    /// Most tool calls running at once in the whole server.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub max_calls: usize,
+    /// Most messages in one JSON-RPC batch.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_batch: usize,
+    /// Progress and log notifications kept per client stream; beyond it the oldest are dropped.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub notification_queue: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]

@@ -151,7 +151,14 @@ async fn serve(args: ServerArgs, access: AccessOptions) -> anyhow::Result<()> {
         inventory: access.flags.inventory_settings(),
     };
     let opts = args.catalogue.options().map_err(anyhow::Error::msg)?;
-    let mut engine = Engine::new(Registry::with_options(&opts), access, settings);
+    let limits = kubectl_mtv::engine::Limits {
+        calls_per_session: args.max_calls_per_session.max(1),
+        calls: args.max_calls.max(1),
+        batch: args.max_batch.max(1),
+        notification_queue: args.notification_queue.max(1),
+    };
+    let mut engine =
+        Engine::new(Registry::with_options(&opts), access, settings).with_limits(limits);
     if let Some(path) = &args.audit_log {
         let log = kubectl_mtv::audit::AuditLog::open(path)
             .map_err(|e| anyhow::anyhow!("--audit-log {}: {e}", path.display()))?;
@@ -171,6 +178,8 @@ async fn serve(args: ServerArgs, access: AccessOptions) -> anyhow::Result<()> {
             stateless: args.stateless,
             require_tls: args.require_tls,
             allow_kubeconfig_fallback: args.allow_kubeconfig_fallback,
+            max_connections: args.max_connections,
+            header_read_timeout: args.header_read_timeout,
         };
         return transport::http::serve(engine, opts).await;
     }

@@ -111,7 +111,25 @@ impl KubeFailure {
                     message,
                 }
             }
-            other => KubeFailure::new(transport_message(other, a.server)),
+            other => {
+                let mut message = transport_message(other, a.server);
+                if !matches!(a.verb, "get" | "list" | "watch") {
+                    let chain = error_chain(other);
+                    // Writes are never retried: say what is known of this one.
+                    if chain.contains("(Connect)") || chain.contains("onnection refused") {
+                        message.push_str(&format!(
+                            " Nothing was sent: the {} was not applied.",
+                            a.verb
+                        ));
+                    } else {
+                        message.push_str(&format!(
+                            " The {} may or may not have been applied before the connection failed: check with {} before retrying.",
+                            a.verb, a.list_tool
+                        ));
+                    }
+                }
+                KubeFailure::new(message)
+            }
         }
     }
 }
@@ -120,7 +138,17 @@ impl KubeFailure {
 fn transport_message(err: &kube::Error, server: &str) -> String {
     let chain = error_chain(err);
     let lower = chain.to_lowercase();
-    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+    if lower.contains("close_notify")
+        || lower.contains("connection reset")
+        || lower.contains("broken pipe")
+        || lower.contains("connection closed")
+        || lower.contains("unexpected eof")
+    {
+        format!(
+            "The connection to the Kubernetes API server {server} broke off: {chain}. The server or the network between may have restarted; retry."
+        )
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
         format!(
             "TLS failure talking to the API server {server}: {chain}. Check the server URL, or pass --certificate-authority (or --insecure-skip-tls-verify for testing)."
         )
@@ -128,7 +156,7 @@ fn transport_message(err: &kube::Error, server: &str) -> String {
         format!("Cannot reach the Kubernetes API server {server}: connection refused. Is it running, and is the URL right?")
     } else if lower.contains("timed out") || lower.contains("timeout") || lower.contains("elapsed")
     {
-        format!("The Kubernetes API server {server} did not answer in time: {chain}")
+        format!("The Kubernetes API server {server} did not answer in time (limits: --request-timeout, default 30s, and --connect-timeout, default 10s): {chain}. Check that it is up and reachable, then retry.")
     } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
         format!("Cannot resolve the Kubernetes API server {server}: {chain}")
     } else {

@@ -8,6 +8,7 @@
 pub mod errors;
 pub mod identity;
 pub mod install;
+pub mod retry;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -104,12 +105,22 @@ impl ClusterAccess {
             .to_owned();
         let default_namespace = config.default_namespace.clone();
         let build = |config: Config| {
-            Client::try_from(config).map_err(|e| {
+            let builder = kube::client::ClientBuilder::try_from(config).map_err(|e| {
                 KubeFailure::new(format!(
                     "Cannot build a Kubernetes client for {server}: {}",
                     errors::error_chain(&e)
                 ))
-            })
+            })?;
+            // Reads survive one dead pooled connection (retry.rs); the
+            // buffer makes the stack cloneable, as retrying needs.
+            Ok::<_, KubeFailure>(
+                builder
+                    .with_layer(&tower::buffer::BufferLayer::new(1024))
+                    .with_layer(&tower::retry::RetryLayer::new(
+                        retry::RetryStaleConnection::default(),
+                    ))
+                    .build(),
+            )
         };
         let mut watch_config = config.clone();
         watch_config.read_timeout = None;
@@ -189,7 +200,7 @@ impl ClusterAccess {
             )));
         }
         let mut config = Config::new(url);
-        tune(&mut config);
+        tune(&mut config, &self.opts.flags);
         config.auth_info = token_only(token.clone());
         let flags = &self.opts.flags;
         if let Some(ca) = &flags.certificate_authority {
@@ -214,10 +225,19 @@ fn token_only(token: SecretString) -> AuthInfo {
     }
 }
 
-fn tune(config: &mut Config) {
-    config.connect_timeout = Some(Duration::from_secs(10));
-    config.read_timeout = Some(Duration::from_secs(120));
-    config.write_timeout = Some(Duration::from_secs(60));
+/// Default `--request-timeout`: a model and its user learn within this that
+/// the API server does not answer.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `--connect-timeout`.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Timeouts of ordinary calls (the watch client drops the read timeout).
+fn tune(config: &mut Config, flags: &KubeFlags) {
+    let zero_is_none = |d: Duration| (!d.is_zero()).then_some(d);
+    config.connect_timeout = zero_is_none(flags.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
+    let request = zero_is_none(flags.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT));
+    config.read_timeout = request;
+    config.write_timeout = request;
 }
 
 fn read_ca(path: &PathBuf) -> Result<Vec<Vec<u8>>, String> {
@@ -307,7 +327,7 @@ async fn load_base(flags: &KubeFlags) -> Result<Config, String> {
     if flags.insecure_skip_tls_verify {
         config.accept_invalid_certs = true;
     }
-    tune(&mut config);
+    tune(&mut config, flags);
     Ok(config)
 }
 

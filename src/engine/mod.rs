@@ -16,6 +16,7 @@ pub mod outbox;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use futures::future::BoxFuture;
@@ -27,7 +28,9 @@ pub use self::outbox::{Outbox, OutboxReader};
 use crate::audit::{self, AuditLog, Origin};
 use crate::cluster::{AccessOptions, ClusterAccess, Identity};
 use crate::metrics::{metrics, CallOutcome};
-use crate::protocol::jsonrpc::{self, Frame, RpcError, INTERNAL_ERROR, INVALID_REQUEST};
+use crate::protocol::jsonrpc::{
+    self, Frame, RpcError, INTERNAL_ERROR, INVALID_REQUEST, SERVER_BUSY,
+};
 use crate::protocol::{Action, Incoming, LogLevel, Message, ServerInfo, Session};
 use crate::tools::{
     coerce_arguments, CallContext, ProgressSink, Registry, ToolError, ToolSettings,
@@ -97,8 +100,36 @@ impl Outcome {
     }
 }
 
+/// Bounds on what clients can make one server hold; each is a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Tool calls running at once in one session (`--max-calls-per-session`).
+    pub calls_per_session: usize,
+    /// Tool calls running at once in the whole server (`--max-calls`).
+    pub calls: usize,
+    /// Messages in one JSON-RPC batch (`--max-batch`).
+    pub batch: usize,
+    /// Progress and log notifications waiting per client stream; the oldest
+    /// are dropped beyond it (`--notification-queue`).
+    pub notification_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            calls_per_session: 32,
+            calls: 256,
+            batch: 64,
+            notification_queue: outbox::NOTICE_CAPACITY,
+        }
+    }
+}
+
 /// Shared by every session of one server process.
 pub struct Engine {
+    pub limits: Limits,
+    /// Tool calls running now, all sessions.
+    running: Arc<AtomicUsize>,
     pub registry: Registry,
     pub access: Arc<ClusterAccess>,
     pub info: ServerInfo,
@@ -191,11 +222,13 @@ impl SessionState {
 struct InflightEntry {
     session: Arc<SessionState>,
     key: String,
+    running: Arc<AtomicUsize>,
 }
 
 impl Drop for InflightEntry {
     fn drop(&mut self) {
         metrics().inflight(-1);
+        self.running.fetch_sub(1, Ordering::SeqCst);
         self.session
             .inflight
             .lock()
@@ -214,6 +247,8 @@ impl Engine {
     pub fn new(registry: Registry, access: AccessOptions, settings: ToolSettings) -> Self {
         let own_identity = crate::cluster::describe_own_identity(&access.flags);
         Engine {
+            limits: Limits::default(),
+            running: Arc::new(AtomicUsize::new(0)),
             audit: None,
             own_identity,
             registry,
@@ -226,6 +261,17 @@ impl Engine {
             settings: Arc::new(settings),
             shutdown: CancellationToken::new(),
         }
+    }
+
+    /// Bounds calls, batches and notification queues.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Tool calls running now, all sessions.
+    pub fn running_calls(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
     }
 
     /// Writes an audit line for every tool call to `log`.
@@ -308,6 +354,19 @@ impl Engine {
         identity: Identity,
         out: &Outbox,
     ) -> Outcome {
+        if items.len() > self.limits.batch {
+            return Outcome::Reply(Frame::error(
+                None,
+                &RpcError::new(
+                    INVALID_REQUEST,
+                    format!(
+                        "Invalid Request: a batch of {} messages is over this server's limit of {} (--max-batch); send fewer at a time",
+                        items.len(),
+                        self.limits.batch
+                    ),
+                ),
+            ));
+        }
         let version = session.version();
         if !matches!(version.as_deref(), Some("2025-03-26") | Some("2024-11-05")) {
             let why = match version {
@@ -428,12 +487,35 @@ impl Engine {
                             ),
                         ));
                     }
+                    let busy = if inflight.len() >= self.limits.calls_per_session {
+                        Some(format!(
+                            "Server busy: this session already has {} tool calls running (--max-calls-per-session {}); wait for one to finish or cancel one, then retry",
+                            inflight.len(),
+                            self.limits.calls_per_session
+                        ))
+                    } else if self.running.fetch_add(1, Ordering::SeqCst) >= self.limits.calls {
+                        self.running.fetch_sub(1, Ordering::SeqCst);
+                        Some(format!(
+                            "Server busy: {} tool calls are running on this server (--max-calls {}); retry shortly",
+                            self.limits.calls, self.limits.calls
+                        ))
+                    } else {
+                        None
+                    };
+                    if let Some(why) = busy {
+                        tracing::debug!("refused a call: {why}");
+                        return Outcome::Reply(Frame::error(
+                            Some(id),
+                            &RpcError::new(SERVER_BUSY, why),
+                        ));
+                    }
                     inflight.insert(k.clone(), token.clone());
                     metrics().inflight(1);
                 }
                 let entry = InflightEntry {
                     session: Arc::clone(session),
                     key: k,
+                    running: Arc::clone(&self.running),
                 };
                 let engine = Arc::clone(self);
                 let progress = ProgressSink::new(progress_token, Some(out.clone()), log_level);

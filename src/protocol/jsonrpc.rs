@@ -8,6 +8,8 @@ pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
 pub const INVALID_PARAMS: i64 = -32602;
 pub const INTERNAL_ERROR: i64 = -32603;
+/// A server limit was reached (implementation-defined server error range).
+pub const SERVER_BUSY: i64 = -32000;
 
 /// A JSON-RPC request id: a string or a number (never null in MCP).
 pub type Id = Value;

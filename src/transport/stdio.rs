@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
 use crate::cluster::Identity;
-use crate::engine::outbox::{outbox, NOTICE_CAPACITY, REPLY_CAPACITY};
+use crate::engine::outbox::{outbox, REPLY_CAPACITY};
 use crate::engine::Engine;
 use crate::protocol::jsonrpc;
 
@@ -26,7 +26,7 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let (tx, mut rx) = outbox(REPLY_CAPACITY, NOTICE_CAPACITY);
+    let (tx, mut rx) = outbox(REPLY_CAPACITY, engine.limits.notification_queue);
     let writer = tokio::spawn(async move {
         let mut out = output;
         while let Some(frame) = rx.next().await {

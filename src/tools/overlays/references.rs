@@ -73,7 +73,9 @@ pub fn spec_of(arg: &Value) -> Value {
 
 /// What a spec names that does not exist (or cannot be read), as phrases
 /// that say how to fix each.
-pub async fn missing(conn: &Connection, ns: &str, spec: &Value) -> Vec<String> {
+/// The references of `spec` that do not exist; an error when the API server
+/// cannot say (unreachable, timing out): that is not a missing reference.
+pub async fn missing(conn: &Connection, ns: &str, spec: &Value) -> Result<Vec<String>, ToolError> {
     let mut out = Vec::new();
     let refs = [
         (
@@ -119,10 +121,20 @@ pub async fn missing(conn: &Connection, ns: &str, spec: &Value) -> Vec<String> {
                 "the {role} {kind} {rns}/{name} does not exist (see {tool})"
             )),
             Err(kube::Error::Api(s)) if s.code == 403 => {}
-            Err(e) => out.push(format!(
+            Err(e @ kube::Error::Api(_)) => out.push(format!(
                 "the {role} {kind} {rns}/{name} could not be read: {}",
                 crate::cluster::errors::error_chain(&e)
             )),
+            Err(e) => {
+                return Err(crate::tools::forklift::kube_failure(
+                    &e,
+                    "get",
+                    kind,
+                    Some(name),
+                    rns,
+                    conn,
+                ))
+            }
         }
     }
     if let Some(t) = spec
@@ -137,7 +149,7 @@ pub async fn missing(conn: &Connection, ns: &str, spec: &Value) -> Vec<String> {
             ));
         }
     }
-    out
+    Ok(out)
 }
 
 /// Runs `base` unless references are missing; with [`ALLOW`], runs it and
@@ -164,7 +176,7 @@ pub async fn checked_call(
     }
     let conn = ctx.connect().await?;
     let ns = conn.namespace_or_default(args["namespace"].as_str());
-    let gone = missing(&conn, &ns, &spec_of(&args[field])).await;
+    let gone = missing(&conn, &ns, &spec_of(&args[field])).await?;
     if gone.is_empty() {
         return base.call(ctx, args).await;
     }

@@ -52,7 +52,15 @@ pub struct HttpOptions {
     /// Requests without a bearer token act as the server's own kubeconfig
     /// identity even when bound to a non-loopback address.
     pub allow_kubeconfig_fallback: bool,
+    /// HTTP connections open at once; more get 503 (`--max-connections`).
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers (`--header-read-timeout`).
+    pub header_read_timeout: Duration,
 }
+
+/// Connections over the limit that still get a 503 answer; beyond these
+/// they are closed unanswered.
+const REFUSED_CONNECTIONS: usize = 64;
 
 /// State shared by every connection.
 pub struct App {
@@ -151,6 +159,10 @@ pub async fn serve(engine: Arc<Engine>, opts: HttpOptions) -> anyhow::Result<()>
         })
     };
 
+    let connections = Arc::new(tokio::sync::Semaphore::new(opts.max_connections.max(1)));
+    let refusals = Arc::new(tokio::sync::Semaphore::new(REFUSED_CONNECTIONS));
+    let max_connections = opts.max_connections.max(1);
+    let header_read_timeout = opts.header_read_timeout;
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
@@ -165,16 +177,36 @@ pub async fn serve(engine: Arc<Engine>, opts: HttpOptions) -> anyhow::Result<()>
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                // Over --max-connections: answer 503 (while few are waiting), or close.
+                let (permit, busy) = match Arc::clone(&connections).try_acquire_owned() {
+                    Ok(p) => (p, false),
+                    Err(_) => match Arc::clone(&refusals).try_acquire_owned() {
+                        Ok(p) => (p, true),
+                        Err(_) => {
+                            tracing::debug!("connection closed: over --max-connections");
+                            continue;
+                        }
+                    },
+                };
                 let app = Arc::clone(&app);
                 let watcher = graceful.watcher();
                 let tls = tls.clone();
                 tokio::spawn(async move {
+                    let _permit = permit;
                     let service = service_fn(move |req| {
                         let app = Arc::clone(&app);
-                        async move { Ok::<_, Infallible>(route(app, req).await) }
+                        async move {
+                            if busy {
+                                return Ok::<_, Infallible>(too_many_connections(max_connections));
+                            }
+                            Ok::<_, Infallible>(route(app, req).await)
+                        }
                     });
                     let mut builder = hyper::server::conn::http1::Builder::new();
-                    builder.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(10));
+                    builder
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(header_read_timeout)
+                        .keep_alive(!busy);
                     match tls {
                         Some(acceptor) => {
                             match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
@@ -297,6 +329,13 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
     };
     tracing::trace!(method = %parts.method, path, status = response.status().as_u16(), "http");
     with_cors(response, origin.as_ref(), false)
+}
+
+fn too_many_connections(limit: usize) -> Response<Body> {
+    body::text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &format!("Service Unavailable: this server has {limit} connections open (--max-connections); retry shortly"),
+    )
 }
 
 /// 401 for an MCP request without a bearer token on a network-facing server

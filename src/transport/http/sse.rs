@@ -17,7 +17,7 @@ use super::body::{self, Body};
 use super::sessions::{HttpSession, Kind};
 use super::App;
 use crate::cluster::Identity;
-use crate::engine::outbox::{outbox, NOTICE_CAPACITY, REPLY_CAPACITY};
+use crate::engine::outbox::{outbox, REPLY_CAPACITY};
 use crate::protocol::jsonrpc;
 
 const KEEPALIVE: Duration = Duration::from_secs(15);
@@ -25,7 +25,7 @@ const KEEPALIVE: Duration = Duration::from_secs(15);
 /// GET /sse
 pub fn open(app: &Arc<App>, headers: &HeaderMap) -> Response<Body> {
     let identity = Identity::from_headers(headers);
-    let (out, mut reader) = outbox(REPLY_CAPACITY, NOTICE_CAPACITY);
+    let (out, mut reader) = outbox(REPLY_CAPACITY, app.engine.limits.notification_queue);
     let (session, mut closed) = HttpSession::new(
         Kind::Sse,
         app.engine.new_session("sse"),

@@ -21,7 +21,7 @@ use super::body::{self, Body};
 use super::store::Refused;
 use super::App;
 use crate::cluster::Identity;
-use crate::engine::outbox::{outbox, NOTICE_CAPACITY};
+use crate::engine::outbox::outbox;
 use crate::engine::Outcome;
 use crate::protocol::jsonrpc::{self, Frame, Incoming, Message, RpcError, INVALID_REQUEST};
 
@@ -106,7 +106,7 @@ async fn post(
         Err(r) => return refused(r),
     };
     let identity = Identity::from_headers(headers);
-    let (out, mut notices) = outbox(4, NOTICE_CAPACITY);
+    let (out, mut notices) = outbox(4, app.engine.limits.notification_queue);
     let outcome = app.engine.accept_incoming(&session, msg, identity, &out);
     let mut response = match outcome {
         Outcome::Reply(f) => {
