@@ -150,10 +150,19 @@ mod tests {
     #[tokio::test]
     async fn notices_are_bounded_and_drop_the_oldest() {
         let (out, mut reader) = outbox(4, 3);
+        let counted = || {
+            let text = crate::metrics::metrics().render();
+            text.lines()
+                .find_map(|l| l.strip_prefix("kubectl_mtv_notifications_dropped_total "))
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let before = counted();
         for i in 0..10 {
             out.notice(n(i));
         }
         assert_eq!(out.dropped_notices(), 7);
+        assert!(counted() - before >= 7.0, "drops are counted in /metrics");
         out.reply(Frame::response(&json!(1), &json!({})))
             .await
             .unwrap();
