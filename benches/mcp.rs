@@ -11,7 +11,11 @@
 //! - RSS with 1000 open SSE sessions, vs idle;
 //! - with `KUBECTL_MTV_BASELINE_BIN` set to another build of kubectl-mtv (an
 //!   earlier commit, say): tools/list over stdio, this build vs that one,
-//!   interleaved in one run.
+//!   interleaved in one run;
+//! - with `KUBECTL_MTV_BENCH=attack` (`scripts/bench attack`): the server's RSS
+//!   and CPU, and a well-behaved client's tools/list latency, quiet and then
+//!   while 100 slowloris connections, a JSON-RPC batch flood and an SSE
+//!   reconnect storm run at once.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -374,6 +378,10 @@ async fn main() {
             .map(|n| n.get())
             .unwrap_or(1)
     );
+    if std::env::var("KUBECTL_MTV_BENCH").as_deref() == Ok("attack") {
+        attack(&env).await;
+        return;
+    }
     if let Ok(baseline) = std::env::var("KUBECTL_MTV_BASELINE_BIN") {
         compare_builds(&baseline, &env["KUBECONFIG"]).await;
         return;
@@ -426,4 +434,132 @@ async fn compare_builds(baseline: &str, kubeconfig: &str) {
         ma.as_secs_f64() * 1000.0 / (size_a as f64 / 1000.0),
         mb.as_secs_f64() * 1000.0 / (size_b as f64 / 1000.0)
     );
+}
+
+/// CPU time (user + system) of a process, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields after the command name: utime is the 12th, stime the 13th.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Starts `kubectl-mtv mcp-server --sse --port 0` with these extra arguments.
+async fn http_server(env: &HashMap<String, String>, extra: &[&str]) -> (Child, u16) {
+    let mut child = Command::new(BIN)
+        .args(["mcp-server", "--sse", "--port", "0"])
+        .args(extra)
+        .env("KUBECONFIG", &env["KUBECONFIG"])
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port: u16 = loop {
+        let l = lines.next_line().await.unwrap().unwrap();
+        if let Some(rest) = l.split("Listening on ").nth(1) {
+            break rest.rsplit(':').next().unwrap().parse().unwrap();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, port)
+}
+
+/// A well-behaved client's tools/list latencies over `dur` (stateless POSTs
+/// on one keep-alive connection), with the server's peak RSS and CPU seconds.
+async fn probe(port: u16, pid: u32, dur: Duration) -> (Vec<Duration>, u64, f64) {
+    let headers = "Content-Type: application/json\r\nAccept: application/json\r\nMCP-Protocol-Version: 2025-06-18\r\n".to_owned();
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
+    let cpu0 = cpu_seconds(pid);
+    let deadline = Instant::now() + dur;
+    let mut c = Conn::open(port).await;
+    let mut lat = Vec::new();
+    let mut peak = 0;
+    while Instant::now() < deadline {
+        let t = Instant::now();
+        let (st, _) = c.send("POST", "/mcp", &headers, &body).await;
+        lat.push(t.elapsed());
+        assert_eq!(st, 200);
+        peak = peak.max(rss_kib(pid));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (lat, peak, cpu_seconds(pid) - cpu0)
+}
+
+async fn attack(env: &HashMap<String, String>) {
+    // Stateless, so the probe needs no session; the defaults bound the rest.
+    let (child, port) = http_server(env, &["--stateless"]).await;
+    let pid = child.id().unwrap();
+    let dur = Duration::from_secs(10);
+    let (quiet, quiet_rss, quiet_cpu) = probe(port, pid, dur).await;
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let running = |stop: &std::sync::Arc<std::sync::atomic::AtomicBool>| {
+        !stop.load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let mut tasks = Vec::new();
+    // 100 slowloris connections: a header byte a second, reconnecting when cut.
+    for _ in 0..100 {
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            while running(&stop) {
+                let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)).await else {
+                    continue;
+                };
+                let _ = s.write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n").await;
+                while running(&stop) && s.write_all(b"X").await.is_ok() {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }));
+    }
+    // A batch flood: 2025-03-26 batches of 64 pings, and oversized ones.
+    for k in 0..4 {
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let headers = "Content-Type: application/json\r\nAccept: application/json\r\nMCP-Protocol-Version: 2025-03-26\r\n";
+            let batch = |n: usize| {
+                Value::Array((0..n).map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "ping"})).collect()).to_string()
+            };
+            let (ok, big) = (batch(64), batch(5000));
+            let mut c = Conn::open(port).await;
+            let mut i = 0u64;
+            while running(&stop) {
+                let body = if (i + k) % 2 == 0 { &ok } else { &big };
+                let (st, _) = c.send("POST", "/mcp", headers, body).await;
+                assert!(st == 200 || st == 503, "{st}");
+                i += 1;
+            }
+        }));
+    }
+    // A reconnect storm: SSE sessions opened and dropped at once.
+    for _ in 0..4 {
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            while running(&stop) {
+                if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)).await {
+                    let _ = s.write_all(b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await;
+                    let mut buf = [0u8; 256];
+                    let _ = s.read(&mut buf).await;
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (loud, loud_rss, loud_cpu) = probe(port, pid, dur).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in tasks {
+        t.abort();
+    }
+    let (qm, qp) = stats(quiet);
+    let (lm, lp) = stats(loud);
+    println!("Under attack (100 slowloris connections + batch flood + SSE reconnect storm), {} s each:", dur.as_secs());
+    println!("  probe tools/list latency: quiet median {} (p95 {}), under attack median {} (p95 {}); ratio of medians {:.2}", ms(qm), ms(qp), ms(lm), ms(lp), lm.as_secs_f64() / qm.as_secs_f64());
+    println!("  server peak RSS: quiet {quiet_rss} KiB, under attack {loud_rss} KiB (ratio {:.2})", loud_rss as f64 / quiet_rss as f64);
+    println!("  server CPU: quiet {quiet_cpu:.2} s, under attack {loud_cpu:.2} s of {} s", dur.as_secs());
+    drop(child);
 }
