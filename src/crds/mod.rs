@@ -5,7 +5,7 @@
 //! - [`diff`]: the comparison and its readable, bounded report (shared by
 //!   `crds diff`, `crds pull`, `version` and the server);
 //! - [`fetch`]: reading the cluster's Forklift CRDs through kube-rs;
-//! - [`pull`]: writing them as upstream-named YAML files;
+//! - [`pull`]: writing them as upstream-named YAML files ([`yaml`]: YAML any reader takes back the same);
 //! - [`watch`]: the server's once-per-cluster check, its warning and notes;
 //! - [`command`]: the `crds diff` and `crds pull` commands.
 
@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod pull;
 pub mod shape;
 pub mod watch;
+pub mod yaml;
 
 use std::sync::OnceLock;
 

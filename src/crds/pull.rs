@@ -98,7 +98,7 @@ pub fn write(dir: &Path, cluster: &ClusterCrds) -> Result<PullReport, String> {
         let mut obj = obj.clone();
         strip(&mut obj);
         let new = Crd::from_value(&obj)?;
-        let text = serde_yaml::to_string(&obj).map_err(|e| format!("{}: {e}", new.name))?;
+        let text = super::yaml::to_string(&obj);
         // A file that already holds this CRD keeps its name (the generator
         // refuses a CRD declared twice).
         let old = before.remove(&new.name);
@@ -210,6 +210,7 @@ impl PullReport {
             self.dir
         );
         let mut unchanged = 0;
+        let mut plainly_rewritten = Vec::new();
         for f in &self.files {
             match f.status {
                 Status::Unchanged => unchanged += 1,
@@ -227,18 +228,28 @@ impl PullReport {
                         t.push_str(&format!("               {l}\n"));
                     }
                 }
-                Status::Rewritten => {
-                    let why = if f.equivalences.is_empty() {
-                        "no schema change (descriptions, columns or formatting differ)".to_owned()
-                    } else {
-                        format!(
-                            "no schema change; {}",
-                            diff::equivalence_lines(&f.equivalences).join(" ")
-                        )
-                    };
-                    t.push_str(&format!("  rewritten  {} ({}): {why}\n", f.file, f.kind));
+                Status::Rewritten if f.equivalences.is_empty() => {
+                    plainly_rewritten.push(f.file.as_str())
                 }
+                Status::Rewritten => t.push_str(&format!(
+                    "  rewritten  {} ({}): no schema change; {}\n",
+                    f.file,
+                    f.kind,
+                    diff::equivalence_lines(&f.equivalences).join(" ")
+                )),
             }
+        }
+        if !plainly_rewritten.is_empty() {
+            let n = plainly_rewritten.len();
+            let mut names: Vec<&str> = plainly_rewritten.iter().copied().take(3).collect();
+            if n > 3 {
+                names.push("…");
+            }
+            t.push_str(&format!(
+                "  rewritten  {n} file{} with no schema change (key order, descriptions or formatting differ): {}\n",
+                if n == 1 { "" } else { "s" },
+                names.join(", ")
+            ));
         }
         if unchanged > 0 {
             t.push_str(&format!(
