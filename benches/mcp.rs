@@ -443,7 +443,12 @@ fn cpu_seconds(pid: u32) -> f64 {
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // Fields after the command name: utime is the 12th, stime the 13th.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -510,7 +515,9 @@ async fn attack(env: &HashMap<String, String>) {
                 let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)).await else {
                     continue;
                 };
-                let _ = s.write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n").await;
+                let _ = s
+                    .write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                    .await;
                 while running(&stop) && s.write_all(b"X").await.is_ok() {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
@@ -529,7 +536,7 @@ async fn attack(env: &HashMap<String, String>) {
             let mut c = Conn::open(port).await;
             let mut i = 0u64;
             while running(&stop) {
-                let body = if (i + k) % 2 == 0 { &ok } else { &big };
+                let body = if (i + k).is_multiple_of(2) { &ok } else { &big };
                 let (st, _) = c.send("POST", "/mcp", headers, body).await;
                 assert!(st == 200 || st == 503, "{st}");
                 i += 1;
@@ -542,7 +549,9 @@ async fn attack(env: &HashMap<String, String>) {
         tasks.push(tokio::spawn(async move {
             while running(&stop) {
                 if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)).await {
-                    let _ = s.write_all(b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await;
+                    let _ = s
+                        .write_all(b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                        .await;
                     let mut buf = [0u8; 256];
                     let _ = s.read(&mut buf).await;
                 }
@@ -557,9 +566,18 @@ async fn attack(env: &HashMap<String, String>) {
     }
     let (qm, qp) = stats(quiet);
     let (lm, lp) = stats(loud);
-    println!("Under attack (100 slowloris connections + batch flood + SSE reconnect storm), {} s each:", dur.as_secs());
+    println!(
+        "Under attack (100 slowloris connections + batch flood + SSE reconnect storm), {} s each:",
+        dur.as_secs()
+    );
     println!("  probe tools/list latency: quiet median {} (p95 {}), under attack median {} (p95 {}); ratio of medians {:.2}", ms(qm), ms(qp), ms(lm), ms(lp), lm.as_secs_f64() / qm.as_secs_f64());
-    println!("  server peak RSS: quiet {quiet_rss} KiB, under attack {loud_rss} KiB (ratio {:.2})", loud_rss as f64 / quiet_rss as f64);
-    println!("  server CPU: quiet {quiet_cpu:.2} s, under attack {loud_cpu:.2} s of {} s", dur.as_secs());
+    println!(
+        "  server peak RSS: quiet {quiet_rss} KiB, under attack {loud_rss} KiB (ratio {:.2})",
+        loud_rss as f64 / quiet_rss as f64
+    );
+    println!(
+        "  server CPU: quiet {quiet_cpu:.2} s, under attack {loud_cpu:.2} s of {} s",
+        dur.as_secs()
+    );
     drop(child);
 }

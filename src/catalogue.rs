@@ -47,6 +47,9 @@ pub struct ResourceDef {
     pub schema_json: &'static str,
     /// The trimmed top-level spec schema shown in `tools/list`, as JSON text.
     pub spec_summary_json: &'static str,
+    /// The CRD this build was generated from, without descriptions (every
+    /// version's flags and schema), as JSON text: what `crds diff` compares.
+    pub crd_json: &'static str,
 }
 
 /// One generated tool.

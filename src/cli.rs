@@ -1,4 +1,4 @@
-//! The command line (clap): `kubectl-mtv [GLOBAL] mcp-server | version | tools`.
+//! The command line (clap): `kubectl-mtv [GLOBAL] mcp-server | version | tools | call | crds diff | crds pull`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -39,6 +39,50 @@ pub enum Command {
     Tools(ToolsArgs),
     /// Run one tool once and print its result, e.g. call get_plans '{"namespace": "mtv"}'.
     Call(CallArgs),
+    /// Compare the cluster's Forklift CRDs with the ones this build was generated from, or pull them into crds/.
+    Crds(CrdsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CrdsArgs {
+    #[command(subcommand)]
+    pub command: CrdsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CrdsCommand {
+    /// Compare the cluster's Forklift CRDs with this build's: kinds, versions, and schema paths added, removed or changed (type, enum, required, default, CEL rules). Exit code 0 when they match, 1 when they differ, 2 on error.
+    Diff(CrdsDiffArgs),
+    /// Write the cluster's Forklift CRDs as forklift.konveyor.io_<plural>.yaml files (without server-side fields) and tell what changed; then rebuild.
+    Pull(CrdsPullArgs),
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum ReportFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CrdsDiffArgs {
+    #[command(flatten)]
+    pub kube: KubeFlags,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CrdsPullArgs {
+    #[command(flatten)]
+    pub kube: KubeFlags,
+    /// The folder to write into (the generator's input).
+    #[arg(long, default_value = "crds", value_name = "DIR")]
+    pub to: PathBuf,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 //! - [`protocol`]: JSON-RPC 2.0 and the MCP lifecycle, free of I/O;
 //! - [`tools`]: argument schemas, the tool registry and tool execution;
 //! - [`cluster`]: kube-rs clients per caller identity, errors explained;
+//! - [`crds`]: drift between the built-in Forklift CRDs and the cluster's, `crds pull`;
 //! - [`engine`]: joins protocol, tools and cluster for one server;
 //! - [`transport`]: stdio and HTTP (SSE, Streamable HTTP, TLS);
 //! - [`metrics`], [`audit`]: Prometheus metrics and the audit log;
@@ -15,6 +16,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod cli;
 pub mod cluster;
+pub mod crds;
 pub mod engine;
 pub mod logging;
 pub mod metrics;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use kubectl_mtv::cli::{Cli, Command, ServerArgs, VersionFormat};
+use kubectl_mtv::cli::{Cli, Command, CrdsCommand, ServerArgs, VersionFormat};
 use kubectl_mtv::cluster::{AccessOptions, ClusterAccess, Identity};
 use kubectl_mtv::engine::Engine;
 use kubectl_mtv::tools::version;
@@ -123,6 +123,10 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Crds(args) => match args.command {
+            CrdsCommand::Diff(a) => kubectl_mtv::crds::command::diff(a, &cli.kube),
+            CrdsCommand::Pull(a) => kubectl_mtv::crds::command::pull(a, &cli.kube),
+        },
         Command::McpServer(args) => {
             logging::init(cli.verbose);
             let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -31,6 +31,9 @@ pub struct Resource {
     pub schema: Value,
     /// The CRD YAML text, for kopium.
     pub yaml: String,
+    /// The CRD as the binary remembers it for drift checks (see [`crate::digest`]):
+    /// names, scope and every version's flags and schema, descriptions left out.
+    pub digest: Value,
     /// The toolset of its generated tools (see [`crate::toolsets`]).
     pub toolset: String,
 }
@@ -172,6 +175,7 @@ pub fn parse(yaml: &str, path: &Path) -> Result<Resource> {
         })
         .unwrap_or_default();
     let summary = summarize(&kind, &schema);
+    let digest = crate::digest::of(&doc);
     Ok(Resource {
         file: path.to_owned(),
         group,
@@ -187,6 +191,7 @@ pub fn parse(yaml: &str, path: &Path) -> Result<Resource> {
         printer_columns,
         schema,
         yaml: yaml.to_owned(),
+        digest,
         toolset: crate::toolsets::OPERATOR.to_owned(),
     })
 }

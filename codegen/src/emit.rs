@@ -6,7 +6,7 @@
 //! - `TOOLS`: the tool table (`crate::catalogue::ToolDef`);
 //! - `for_each_model!`: calls a macro with `(module, Type, "plural")` per resource.
 //!
-//! Schemas are written as JSON files beside it and pulled in with `include_str!`.
+//! Schemas (and each CRD's digest, see [`crate::digest`]) are written as JSON files beside it and pulled in with `include_str!`.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -49,6 +49,7 @@ pub fn source(
         .map(|(r, summary)| {
             let schema_file = format!("{}.schema.json", r.plural);
             let summary_file = format!("{}.summary.json", r.plural);
+            let crd_file = format!("{}.crd.json", r.plural);
             data.push(DataFile {
                 name: schema_file.clone(),
                 contents: serde_json::to_string(&r.schema).expect("schema is JSON"),
@@ -57,7 +58,12 @@ pub fn source(
                 name: summary_file.clone(),
                 contents: serde_json::to_string(summary).expect("summary is JSON"),
             });
+            data.push(DataFile {
+                name: crd_file.clone(),
+                contents: serde_json::to_string(&r.digest).expect("digest is JSON"),
+            });
             let schema_path = format!("{data_dir_expr}/{schema_file}");
+            let crd_path = format!("{data_dir_expr}/{crd_file}");
             let summary_path = format!("{data_dir_expr}/{summary_file}");
             let (group, version, kind, list_kind, plural, singular, summary_text) = (
                 &r.group,
@@ -89,6 +95,7 @@ pub fn source(
                     printer_columns: &[#(#cols),*],
                     schema_json: include_str!(#schema_path),
                     spec_summary_json: include_str!(#summary_path),
+                    crd_json: include_str!(#crd_path),
                 }
             }
         })

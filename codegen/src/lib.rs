@@ -2,6 +2,7 @@
 //!
 //! Layout (data flows top to bottom):
 //! - [`crd`]: reads CRD files into [`crd::Resource`], the intermediate representation;
+//! - [`digest`]: the CRD without descriptions, embedded for drift checks;
 //! - [`summary`]: trims a spec schema to what fits in a tool list;
 //! - [`catalogue`]: derives the four tools of each resource;
 //! - [`models`]: kopium's typed models of each resource;
@@ -13,6 +14,7 @@
 
 pub mod catalogue;
 pub mod crd;
+pub mod digest;
 pub mod emit;
 pub mod models;
 pub mod summary;

@@ -120,8 +120,9 @@ fn adding_a_crd_adds_four_tools_and_its_models_and_changes_nothing_else() {
         );
     }
 
-    // Data files: the old ones are byte-identical, two new ones appear.
-    assert_eq!(grown.data.len(), base.data.len() + 2);
+    // Data files: the old ones are byte-identical, three new ones appear
+    // (schema, summary and the digest drift checks compare).
+    assert_eq!(grown.data.len(), base.data.len() + 3);
     for f in &base.data {
         let g = grown.data.iter().find(|g| g.name == f.name).unwrap();
         assert_eq!(g.contents, f.contents, "{}", f.name);

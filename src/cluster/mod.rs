@@ -68,6 +68,8 @@ pub struct ClusterAccess {
     /// is not kept, so fixing the kubeconfig needs no restart.
     base: tokio::sync::OnceCell<Config>,
     cache: Mutex<Cache>,
+    /// Whether each cluster's Forklift CRDs match this build's, checked once.
+    drift: crate::crds::DriftWatch,
 }
 
 #[derive(Default)]
@@ -82,11 +84,34 @@ impl ClusterAccess {
             opts,
             base: tokio::sync::OnceCell::new(),
             cache: Mutex::new(Cache::default()),
+            drift: crate::crds::DriftWatch::new(),
         }
     }
 
-    /// A client acting as `identity`, reusing a cached one when possible.
+    /// The drift checks of the clusters connected to (see [`crate::crds::watch`]).
+    pub fn drift(&self) -> &crate::crds::DriftWatch {
+        &self.drift
+    }
+
+    /// The note for `kind` when the cluster of `identity` serves Forklift CRDs
+    /// that differ from this build's for it (None when they match, or it
+    /// cannot be told within a few seconds).
+    pub async fn drift_note(&self, identity: &Identity, kind: &str) -> Option<String> {
+        let conn = self.connect(identity).await.ok()?;
+        self.drift.note(&conn, kind).await
+    }
+
+    /// A client acting as `identity`; the first connection to a cluster also
+    /// starts its drift check in the background.
     pub async fn connect(&self, identity: &Identity) -> Result<Connection, KubeFailure> {
+        let conn = self.connect_quietly(identity).await?;
+        self.drift.start(&conn);
+        Ok(conn)
+    }
+
+    /// A client acting as `identity`, reusing a cached one when possible,
+    /// without starting a drift check (the `crds` commands make their own).
+    pub async fn connect_quietly(&self, identity: &Identity) -> Result<Connection, KubeFailure> {
         let key = identity.cache_key();
         {
             let mut cache = self.cache.lock().expect("cache lock");

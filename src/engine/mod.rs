@@ -590,7 +590,7 @@ impl Engine {
         );
         let out = match tokio::time::timeout_at(deadline, tool.call(&ctx, arguments)).await {
             Ok(Ok(out)) => out,
-            Ok(Err(e)) => e.into_output(),
+            Ok(Err(e)) => self.with_drift_note(&ctx, e).await.into_output(),
             Err(_) => ToolError::Timeout(format!(
                 "{name} did not finish within {} s and was stopped; nothing more will happen for this call. Retry, or narrow the request.",
                 limit.as_secs()
@@ -650,6 +650,23 @@ impl Drop for CallRecord<'_> {
                 outcome: self.outcome,
                 duration: elapsed,
             });
+        }
+    }
+}
+
+impl Engine {
+    /// A schema error for a kind whose CRD in the cluster differs from this
+    /// build's, with a note saying so (the stale schema may be the cause).
+    async fn with_drift_note(&self, ctx: &CallContext, e: ToolError) -> ToolError {
+        match e {
+            ToolError::Schema { kind, text } => {
+                let text = match self.access.drift_note(&ctx.identity, kind).await {
+                    Some(note) => format!("{text}\n{note}"),
+                    None => text,
+                };
+                ToolError::Schema { kind, text }
+            }
+            other => other,
         }
     }
 }

@@ -13,6 +13,11 @@ pub enum ToolError {
     /// Input the tool checked and rejected; the message says how to fix it.
     #[error("{0}")]
     Invalid(String),
+    /// Arguments that break the CRD schema of a Forklift kind; at the tool
+    /// boundary a note is added when the cluster's CRD for it differs from
+    /// this build's (see [`crate::crds::watch`]).
+    #[error("{text}")]
+    Schema { kind: &'static str, text: String },
     /// What the cluster's current state does not allow (e.g. starting a plan
     /// that is not Ready); the message says why.
     #[error("{0}")]

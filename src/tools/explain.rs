@@ -57,8 +57,23 @@ impl Tool for Explain {
         &self.definition
     }
 
-    fn call<'a>(&'a self, _ctx: &'a CallContext, args: Value) -> BoxFuture<'a, ToolResult> {
-        Box::pin(async move { run(parse_args(EXPLAIN, args)?) })
+    fn call<'a>(&'a self, ctx: &'a CallContext, args: Value) -> BoxFuture<'a, ToolResult> {
+        Box::pin(async move {
+            let args: ExplainArgs = parse_args(EXPLAIN, args)?;
+            let kind = find_resource(&args.kind).map(|r| r.kind);
+            let mut out = run(args)?;
+            // A cluster whose CRD for this kind differs: say so (once checked, cheap).
+            if let Some(note) = match kind {
+                Some(k) => ctx.access.drift_note(&ctx.identity, k).await,
+                None => None,
+            } {
+                out.text.push_str(&format!("\n{note}\n"));
+                if let Some(Value::Object(m)) = &mut out.structured {
+                    m.insert("crdDrift".into(), json!(note));
+                }
+            }
+            Ok(out)
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! What is installed: this server's version, the Forklift operator (its
 //! namespace and version) and the inventory service (its URL and whether it
-//! answers), as upstream `kubectl mtv version` reports them; shared by the
+//! answers), as upstream `kubectl mtv version` reports them, and whether the
+//! cluster's Forklift CRDs match the ones this build was generated from; shared by the
 //! `version` command and the `get_version` tool.
 
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub async fn report(
             return v;
         }
     };
+    v["forkliftCrds"] = crd_drift(access, &conn).await;
     let operator = install::operator(&conn).await;
     match &operator {
         Some(op) => {
@@ -90,6 +92,18 @@ pub async fn report(
     v
 }
 
+/// How long `version` waits for the CRD comparison.
+const CRD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Whether the cluster's Forklift CRDs match the ones this build was generated from.
+async fn crd_drift(access: &ClusterAccess, conn: &crate::cluster::Connection) -> Value {
+    match access.drift().result(conn, CRD_CHECK_WAIT).await {
+        Ok(r) if r.identical => json!({"status": "match"}),
+        Ok(r) => json!({"status": "differ", "summary": r.drift.summary()}),
+        Err(why) => json!({"status": "unknown", "detail": why}),
+    }
+}
+
 /// The report as upstream's table.
 pub fn table(v: &Value) -> String {
     let mut t = format!(
@@ -125,6 +139,19 @@ pub fn table(v: &Value) -> String {
     }
     if let Some(d) = v["inventoryDetail"].as_str() {
         t.push_str(&format!("  {d}\n"));
+    }
+    let crds = &v["forkliftCrds"];
+    match crds["status"].as_str() {
+        Some("match") => t.push_str("Forklift CRDs: match this build\n"),
+        Some("differ") => t.push_str(&format!(
+            "Forklift CRDs: differ from this build ({}); see kubectl-mtv crds diff\n",
+            crds["summary"].as_str().unwrap_or_default()
+        )),
+        Some(_) => t.push_str(&format!(
+            "Forklift CRDs: not compared ({})\n",
+            crds["detail"].as_str().unwrap_or_default()
+        )),
+        None => {}
     }
     t
 }

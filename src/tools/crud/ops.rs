@@ -254,11 +254,12 @@ async fn namespace_exists(conn: &Connection, ns: &str) -> bool {
 pub fn check_create(r: &'static ResourceDef, a: &CreateArgs) -> Result<(), ToolError> {
     let spec = a.spec.clone().unwrap_or_else(|| json!({}));
     if r.schema().pointer("/properties/spec").is_some() {
-        validate::check_spec(r, &spec).map_err(|e| {
-            ToolError::invalid(format!(
+        validate::check_spec(r, &spec).map_err(|e| ToolError::Schema {
+            kind: r.kind,
+            text: format!(
                 "Invalid {} spec (nothing was sent to the cluster):\n{}\nSee explain_resource kind={} path={}.",
                 r.kind, e.text, r.kind, e.path
-            ))
+            ),
         })?;
     }
     Ok(())
@@ -332,11 +333,12 @@ pub fn check_patch(r: &'static ResourceDef, patch: Value) -> Result<PatchKind, T
                 }
             }
             if let Some(spec) = map.get("spec") {
-                validate::check_spec_patch(r, spec).map_err(|e| {
-                    ToolError::invalid(format!(
+                validate::check_spec_patch(r, spec).map_err(|e| ToolError::Schema {
+                    kind: r.kind,
+                    text: format!(
                         "Invalid patch for {} (nothing was sent to the cluster):\n{}\nSee explain_resource kind={} path={}.",
                         r.kind, e.text, r.kind, e.path
-                    ))
+                    ),
                 })?;
             }
             Ok(PatchKind::Merge(Value::Object(map)))
@@ -385,11 +387,12 @@ pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> 
             let mut doc = serde_json::to_value(&current).unwrap_or(Value::Null);
             json_patch::patch(&mut doc, &p).map_err(|e| json_patch_error(&e, &p))?;
             if let Some(spec) = doc.get("spec") {
-                validate::check_spec(r, spec).map_err(|e| {
-                    ToolError::invalid(format!(
+                validate::check_spec(r, spec).map_err(|e| ToolError::Schema {
+                    kind: r.kind,
+                    text: format!(
                         "The JSON Patch would make an invalid {} (nothing was sent to the cluster):\n{}\nSee explain_resource kind={} path={}.",
                         r.kind, e.text, r.kind, e.path
-                    ))
+                    ),
                 })?;
             }
             if r.status_subresource
