@@ -267,7 +267,7 @@ pub struct ServerArgs {
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
     pub header_read_timeout: std::time::Duration,
     /// Most tool calls running at once in one session; more get a "server busy" error.
-    #[arg(long, default_value_t = 32, value_name = "N")]
+    #[arg(long, default_value_t = 64, value_name = "N")]
     pub max_calls_per_session: usize,
     /// Most tool calls running at once in the whole server.
     #[arg(long, default_value_t = 256, value_name = "N")]

@@ -117,7 +117,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            calls_per_session: 32,
+            calls_per_session: 64,
             calls: 256,
             batch: 64,
             notification_queue: outbox::NOTICE_CAPACITY,
