@@ -117,7 +117,7 @@ pub fn masked(data: &BTreeMap<String, String>) -> Value {
             .map(|(k, v)| {
                 let shown = if SECRET_KEYS.contains(&k.as_str()) {
                     "****".to_owned()
-                } else if k == "ca.crt" {
+                } else if k == "cacert" {
                     format!("<PEM, {} bytes>", v.len())
                 } else {
                     v.clone()
@@ -215,7 +215,7 @@ pub fn secret_data(
         d.insert("url".into(), u);
     }
     if let Some(ca) = get("cacert") {
-        d.insert("ca.crt".into(), ca);
+        d.insert("cacert".into(), ca);
     }
     if insecure {
         d.insert("insecureSkipVerify".into(), "true".into());
@@ -526,7 +526,7 @@ impl Overlay for ProviderPatch {
                 ("password", "password"),
                 ("token", "token"),
                 ("url", "url"),
-                ("ca.crt", "cacert"),
+                ("cacert", "cacert"),
             ] {
                 if let Some(v) = get(arg) {
                     data.insert(key.to_owned(), v);
