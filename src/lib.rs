@@ -5,6 +5,7 @@
 //! - [`catalogue`]: typed access to the generated resource and tool tables;
 //! - [`protocol`]: JSON-RPC 2.0 and the MCP lifecycle, free of I/O;
 //! - [`tools`]: argument schemas, the tool registry and tool execution;
+//! - [`prompts`]: the chapter's workflows as MCP prompts (Markdown files);
 //! - [`cluster`]: kube-rs clients per caller identity, errors explained;
 //! - [`engine`]: joins protocol, tools and cluster for one server;
 //! - [`transport`]: stdio and HTTP (SSE, Streamable HTTP, TLS);
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod cluster;
 pub mod engine;
 pub mod logging;
+pub mod prompts;
 pub mod protocol;
 pub mod tools;
 pub mod transport;

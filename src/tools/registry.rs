@@ -297,7 +297,10 @@ impl RegistryBuilder {
             .collect();
         let mut not_served = self.unserved;
         not_served.extend(filtered);
+        let prompts =
+            crate::prompts::Prompts::new(tools.iter().map(|t| t.definition().name().to_owned()));
         Registry {
+            prompts,
             tools,
             index,
             toolset_of,
@@ -345,6 +348,8 @@ pub struct Registry {
     pages: Vec<Bytes>,
     /// Tools left out by toolsets or filters, with why.
     not_served: HashMap<String, String>,
+    /// The MCP prompts (they name these tools).
+    prompts: crate::prompts::Prompts,
 }
 
 impl Registry {
@@ -437,6 +442,10 @@ impl ToolCatalog for Registry {
 
     fn has_tool(&self, name: &str) -> bool {
         self.index.contains_key(name)
+    }
+
+    fn prompts(&self) -> Option<&dyn crate::protocol::PromptCatalog> {
+        Some(&self.prompts)
     }
 
     fn explain_missing(&self, name: &str) -> Option<String> {

@@ -141,9 +141,19 @@ pub async fn find_controller(
                 let names: Vec<String> = l
                     .items
                     .iter()
+                    .take(3)
                     .map(|o| format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any()))
                     .collect();
-                tried.push(format!("it exists as {}", names.join(", ")));
+                let more = l.items.len().saturating_sub(3);
+                tried.push(format!(
+                    "it exists as {}{}",
+                    names.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ));
             }
             Ok(l) if !l.items.is_empty() => found = l.items,
             Ok(_) => tried.push("all namespaces (none)".into()),
