@@ -1,10 +1,11 @@
 """The chapter's workflows as MCP prompts, through the official Python SDK."""
 import os
+import re
 
 import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp.shared.exceptions import McpError
+from mcp.shared.exceptions import MCPError
 
 pytestmark = pytest.mark.anyio
 
@@ -34,16 +35,15 @@ async def test_prompts_are_listed_and_filled_in(binary, testenv, catalogue):
             assert "{{" not in text
             # Every tool the prompts name is one the server serves.
             for name in by_name:
-                p = await session.get_prompt(name, {"plan": "p", "namespace": "n", "provider": "vc",
-                                                    "vm_filter": "web-01", "target_namespace": "t"}
-                                             if name in ("plan_migration", "troubleshoot_plan") else {"namespace": "n"})
+                p = await session.get_prompt(name, {a.name: "x" for a in by_name[name].arguments})
                 body = p.messages[0].content.text
-                named = {span.split()[0] for span in body.split("`")[1::2] if span and "_" in span.split()[0]}
+                words = [span.split()[0] for span in body.split("`")[1::2] if span.strip()]
+                named = {w for w in words if re.fullmatch(r"[a-z]+(_[a-z]+)+", w)}
                 assert named and named <= catalogue, (name, named - catalogue)
                 assert "does not serve" not in body
 
             # A missing required argument is a protocol error that says which.
-            with pytest.raises(McpError) as e:
+            with pytest.raises(MCPError) as e:
                 await session.get_prompt("troubleshoot_plan", {"plan": "web"})
             assert 'needs argument "namespace"' in str(e.value)
 
