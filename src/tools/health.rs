@@ -45,7 +45,7 @@ pub fn toolset() -> Toolset {
 /// Most findings written out in the text (all are counted).
 const MAX_FINDINGS_SHOWN: usize = 40;
 /// Most providers / plans described in structured content.
-const MAX_OBJECTS: usize = 100;
+const MAX_OBJECTS: usize = 50;
 /// Lines of each controller container's log scanned for errors.
 const LOG_LINES: i64 = 100;
 /// A Migration the controller has not picked up after this long is stale.
@@ -989,6 +989,18 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
     }
     let migs: Vec<Migration> = list_in(&conn, ns.as_deref(), "migrations", &mut findings).await;
     let stale = review_migrations(&migs, &plans, &mut findings);
+    if let Some(n) = ns.as_deref() {
+        if providers.is_empty() && plans.is_empty() && migs.is_empty() {
+            findings.push(Finding {
+                severity: Severity::Info,
+                area: "scope",
+                object: format!("namespace \"{n}\""),
+                message: "holds no Providers, Plans or Migrations (is it the right namespace?)"
+                    .into(),
+                next: Some("get_providers {\"all_namespaces\": true}".into()),
+            });
+        }
+    }
     ctx.progress(3.0, Some(4.0), "events");
     // Warning events of the namespaces in scope (for all namespaces: those
     // that hold providers or plans, at most 10).
@@ -1172,7 +1184,7 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
     }
     let findings_json: Vec<Value> = findings
         .iter()
-        .take(MAX_FINDINGS_SHOWN * 2)
+        .take(MAX_FINDINGS_SHOWN)
         .map(Finding::to_json)
         .collect();
     Ok(ToolOutput::ok(
