@@ -359,7 +359,7 @@ async fn review_provider(conn: &Connection, p: &Provider, findings: &mut Vec<Fin
             area: "security",
             object: object.clone(),
             message: "its URL is plain http://: credentials and data travel unencrypted".into(),
-            next: Some(patch_call("\"spec\": {\"url\": \"https://…\"}")),
+            next: Some(patch_call("\"url\": \"https://…\"")),
         });
     }
     if host {
