@@ -61,6 +61,63 @@ pub struct ToolDef {
     pub verb: Verb,
     /// Index into [`resources()`].
     pub resource: usize,
+    /// `resources`, `operator`, or `replaced` (crds/toolsets.yaml).
+    pub toolset: &'static str,
+    /// For a `replaced` tool: the tools that do its job.
+    pub replaced_by: &'static str,
+}
+
+/// The value type of an operator setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKind {
+    /// `"true"` or `"false"` (the CRD's string enum).
+    Bool,
+    Integer,
+    String,
+}
+
+impl SettingKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            SettingKind::Bool => "boolean",
+            SettingKind::Integer => "integer",
+            SettingKind::String => "string",
+        }
+    }
+}
+
+/// One setting of the operator: a top-level spec field of the
+/// ForkliftController CRD (generated; see codegen/src/settings.rs).
+#[derive(Debug)]
+pub struct SettingDef {
+    pub name: &'static str,
+    /// e.g. `controller`, `feature`, `virt`, `resources`, `images`, `other`.
+    pub group: &'static str,
+    pub kind: SettingKind,
+    /// Allowed values of a string setting with an enum.
+    pub choices: &'static [&'static str],
+    /// The CRD's default as JSON text; empty when it has none.
+    pub default_json: &'static str,
+    /// The first sentence of its CRD description.
+    pub description: &'static str,
+}
+
+impl SettingDef {
+    /// The CRD's default, if any.
+    pub fn default_value(&self) -> Option<Value> {
+        (!self.default_json.is_empty())
+            .then(|| serde_json::from_str(self.default_json).expect("generated default is JSON"))
+    }
+}
+
+/// The operator's settings, in name order.
+pub fn settings() -> &'static [SettingDef] {
+    crate::generated::SETTINGS
+}
+
+/// The kind whose spec holds the settings (ForkliftController).
+pub fn settings_resource() -> Option<&'static ResourceDef> {
+    find_resource(crate::generated::SETTINGS_KIND)
 }
 
 /// Every resource, in crds/ file order.

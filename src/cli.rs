@@ -312,11 +312,11 @@ pub struct ToolsArgs {
 /// Which tools are served.
 #[derive(Debug, Clone, Args)]
 pub struct CatalogueFlags {
-    /// Toolsets to serve (comma-separated): resources, workflows, inventory, operator, or all.
+    /// Toolsets to serve (comma-separated): resources, workflows, inventory, review, operator, replaced, or all.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "resources,workflows,inventory",
+        default_value = "resources,workflows,inventory,review",
         value_name = "NAMES"
     )]
     pub toolsets: Vec<String>,

@@ -5,6 +5,7 @@
 //! - [`catalogue`]: typed access to the generated resource and tool tables;
 //! - [`protocol`]: JSON-RPC 2.0 and the MCP lifecycle, free of I/O;
 //! - [`tools`]: argument schemas, the tool registry and tool execution;
+//! - [`prompts`]: the chapter's workflows as MCP prompts (Markdown files);
 //! - [`cluster`]: kube-rs clients per caller identity, errors explained;
 //! - [`crds`]: drift between the built-in Forklift CRDs and the cluster's, `crds pull`;
 //! - [`engine`]: joins protocol, tools and cluster for one server;
@@ -20,6 +21,7 @@ pub mod crds;
 pub mod engine;
 pub mod logging;
 pub mod metrics;
+pub mod prompts;
 pub mod protocol;
 pub mod tools;
 pub mod transport;

@@ -153,6 +153,7 @@ async fn serve(args: ServerArgs, access: AccessOptions) -> anyhow::Result<()> {
         watch_server_timeout: std::time::Duration::from_secs(args.watch_server_timeout.max(1)),
         kubelet_timeout: std::time::Duration::from_secs(args.kubelet_timeout.max(1)),
         inventory: access.flags.inventory_settings(),
+        ..Default::default()
     };
     let opts = args.catalogue.options().map_err(anyhow::Error::msg)?;
     let limits = kubectl_mtv::engine::Limits {

@@ -114,8 +114,8 @@ fn catalogue_has_four_tools_per_crd_explain_and_the_workflows() {
     }
 }
 
-/// The hand-written Forklift workflow tools.
-const WORKFLOW_TOOLS: [&str; 11] = [
+/// The hand-written Forklift workflow and review tools.
+const WORKFLOW_TOOLS: [&str; 15] = [
     "describe_plan",
     "watch_plan",
     "start_plan",
@@ -127,7 +127,40 @@ const WORKFLOW_TOOLS: [&str; 11] = [
     "get_logs",
     "get_inventory",
     "get_version",
+    "check_health",
+    "check_access",
+    "get_settings",
+    "set_setting",
 ];
+
+/// What left the default set stays reachable, and what does its job is
+/// served by default.
+#[test]
+fn replaced_tools_name_default_tools_that_do_their_job() {
+    let default = Registry::standard(false);
+    let replaced = with(&["replaced"]);
+    let names: Vec<&str> = replaced
+        .tools()
+        .iter()
+        .map(|t| t.definition().name())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "create_migration",
+            "patch_migration",
+            "delete_migration",
+            "get_version"
+        ]
+    );
+    for t in names {
+        assert!(default.find(t).is_none(), "{t} left the default set");
+        let by = kubectl_mtv::tools::registry::replaced_by(t).unwrap();
+        for b in by.split(", ") {
+            assert!(default.find(b).is_some(), "{t}: {b} is not a default tool");
+        }
+    }
+}
 
 #[test]
 fn tools_json_command_prints_exactly_tools_list() {
@@ -168,9 +201,8 @@ fn tools_json_command_prints_exactly_tools_list() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("resources, workflows, inventory, operator")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("resources, workflows, inventory, review, operator, replaced"));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-mtv"))
         .args(["tools", "--toolsets", "all"])
         .output()

@@ -681,8 +681,8 @@ async fn read_only_over_http() {
     let tools = r.json()["result"]["tools"].as_array().unwrap().clone();
     assert_eq!(
         tools.len(),
-        7 + 1 + 6,
-        "the default toolsets' gets, explain, describe/watch_plan, events, logs, inventory, version"
+        7 + 1 + 5 + 3,
+        "the default toolsets' gets, explain, describe/watch_plan, events, logs, inventory, check_health/access, get_settings"
     );
     assert!(tools
         .iter()

@@ -669,8 +669,9 @@ async fn version_reports_operator_and_inventory() {
             && t.contains("connection refused"),
         "{t}"
     );
-    // The same through the get_version tool.
-    let mut c = double.client(&[]).await;
+    // The same through the get_version tool (out of the default set:
+    // check_health reports the operator; --toolsets replaced serves it).
+    let mut c = double.client(&["--toolsets", "inventory,replaced"]).await;
     let r = c.call_ok("get_version", json!({})).await;
     assert_eq!(r["inventoryStatus"], "available");
     assert_eq!(r["clientVersion"], v["clientVersion"]);

@@ -674,6 +674,9 @@ async fn read_only_serves_only_read_tools() {
         "get_logs",
         "get_inventory",
         "get_version",
+        "check_health",
+        "check_access",
+        "get_settings",
     ];
     assert_eq!(names.len(), resources().len() + 1 + workflow_reads.len());
     assert!(

@@ -37,6 +37,10 @@ pub struct Tool {
     pub verb: Verb,
     /// Index into the resource table.
     pub resource: usize,
+    /// Its toolset: its resource's, or `replaced` (see [`crate::toolsets`]).
+    pub toolset: String,
+    /// For a `replaced` tool: the tools that do its job.
+    pub replaced_by: String,
 }
 
 /// The tools of every resource, in resource order, verbs in [`Verb::ALL`] order.
@@ -55,10 +59,13 @@ fn tool(index: usize, r: &Resource, verb: Verb) -> Tool {
         Verb::Get => (
             format!("get_{}", r.plural),
             format!("Get {kind}s"),
-            format!(
-                "Get one {kind} ({gv}) by name, or list them. {} Set namespace or all_namespaces.",
-                r.summary
-            ),
+            // A summary that only restates the kind ("A Forklift Host
+            // resource.") is left out.
+            if r.summary.split_whitespace().count() <= 4 && r.summary.contains(kind.as_str()) {
+                format!("Get one {kind} by name, or list them.")
+            } else {
+                format!("Get one {kind} by name, or list them. {}", r.summary)
+            },
         ),
         Verb::Create => {
             let req = r.spec_required();
@@ -94,5 +101,7 @@ fn tool(index: usize, r: &Resource, verb: Verb) -> Tool {
         description,
         verb,
         resource: index,
+        toolset: r.toolset.clone(),
+        replaced_by: String::new(),
     }
 }

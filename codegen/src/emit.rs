@@ -4,6 +4,7 @@
 //! - `models::<plural>`: kopium's typed models, one module per CRD;
 //! - `RESOURCES`: the resource table (`crate::catalogue::ResourceDef`);
 //! - `TOOLS`: the tool table (`crate::catalogue::ToolDef`);
+//! - `SETTINGS`: the operator's settings (`crate::catalogue::SettingDef`);
 //! - `for_each_model!`: calls a macro with `(module, Type, "plural")` per resource.
 //!
 //! Schemas (and each CRD's digest, see [`crate::digest`]) are written as JSON files beside it and pulled in with `include_str!`.
@@ -13,6 +14,7 @@ use quote::{format_ident, quote};
 
 use crate::catalogue::Tool;
 use crate::crd::Resource;
+use crate::settings::Setting;
 
 /// A data file to write next to the generated source.
 pub struct DataFile {
@@ -25,6 +27,7 @@ pub fn source(
     resources: &[Resource],
     summaries: &[serde_json::Value],
     tools: &[Tool],
+    settings: &[Setting],
     models: &[syn::File],
     data_dir_expr: &str,
 ) -> (String, Vec<DataFile>) {
@@ -102,6 +105,7 @@ pub fn source(
         .collect();
     let tool_defs = tools.iter().map(|t| {
         let (name, title, description) = (&t.name, &t.title, &t.description);
+        let (toolset, replaced_by) = (&t.toolset, &t.replaced_by);
         let verb = format_ident!("{}", t.verb.ident());
         let resource = Literal::usize_unsuffixed(t.resource);
         quote! {
@@ -111,9 +115,27 @@ pub fn source(
                 description: #description,
                 verb: crate::catalogue::Verb::#verb,
                 resource: #resource,
+                toolset: #toolset,
+                replaced_by: #replaced_by,
             }
         }
     });
+    let setting_defs = settings.iter().map(|s| {
+        let (name, group, default, description) = (&s.name, &s.group, &s.default, &s.description);
+        let kind = format_ident!("{}", s.kind.ident());
+        let choices = &s.choices;
+        quote! {
+            crate::catalogue::SettingDef {
+                name: #name,
+                group: #group,
+                kind: crate::catalogue::SettingKind::#kind,
+                choices: &[#(#choices),*],
+                default_json: #default,
+                description: #description,
+            }
+        }
+    });
+    let settings_kind = crate::settings::KIND;
     let each = resources.iter().map(|r| {
         let m = format_ident!("{}", r.module_name());
         let t = format_ident!("{}", crate::models::root_type(r));
@@ -131,6 +153,12 @@ pub fn source(
 
         /// get/create/patch/delete for every resource, in resource order.
         pub static TOOLS: &[crate::catalogue::ToolDef] = &[#(#tool_defs),*];
+
+        /// The kind whose spec holds the operator's settings.
+        pub const SETTINGS_KIND: &str = #settings_kind;
+
+        /// The top-level spec fields of the ForkliftController CRD, by name.
+        pub static SETTINGS: &[crate::catalogue::SettingDef] = &[#(#setting_defs),*];
 
         /// Calls `$m!(module, Type, "plural")` once per generated model.
         #[macro_export]

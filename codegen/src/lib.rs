@@ -7,6 +7,7 @@
 //! - [`catalogue`]: derives the four tools of each resource;
 //! - [`models`]: kopium's typed models of each resource;
 //! - [`toolsets`]: which toolset each resource's tools are in (`toolsets.yaml`);
+//! - [`settings`]: the operator's tunable settings, from the ForkliftController CRD;
 //! - [`emit`]: renders all of it as one Rust file plus JSON schema files.
 //!
 //! `build.rs` of the main crate calls [`generate`] and [`Generated::write`];
@@ -17,6 +18,7 @@ pub mod crd;
 pub mod digest;
 pub mod emit;
 pub mod models;
+pub mod settings;
 pub mod summary;
 pub mod toolsets;
 
@@ -32,6 +34,7 @@ pub struct Generated {
     pub resources: Vec<crd::Resource>,
     pub tools: Vec<catalogue::Tool>,
     pub summaries: Vec<serde_json::Value>,
+    pub settings: Vec<settings::Setting>,
     /// The Rust source (formatted).
     pub source: String,
     /// JSON files the source includes.
@@ -45,7 +48,9 @@ pub struct Generated {
 pub fn generate(crd_dir: &Path, data_dir_expr: &str) -> Result<Generated> {
     let mut resources = crd::load_dir(crd_dir)?;
     toolsets::assign(crd_dir, &mut resources)?;
-    let tools = catalogue::tools(&resources);
+    let mut tools = catalogue::tools(&resources);
+    toolsets::assign_tools(crd_dir, &mut tools)?;
+    let settings = settings::settings(&resources);
     let summaries = resources
         .iter()
         .map(|r| summary::spec_summary(&r.spec_schema(), SPEC_SUMMARY_BUDGET).0)
@@ -54,11 +59,19 @@ pub fn generate(crd_dir: &Path, data_dir_expr: &str) -> Result<Generated> {
         .iter()
         .map(models::generate)
         .collect::<Result<Vec<_>>>()?;
-    let (source, data) = emit::source(&resources, &summaries, &tools, &models, data_dir_expr);
+    let (source, data) = emit::source(
+        &resources,
+        &summaries,
+        &tools,
+        &settings,
+        &models,
+        data_dir_expr,
+    );
     Ok(Generated {
         resources,
         tools,
         summaries,
+        settings,
         source,
         data,
     })

@@ -176,6 +176,31 @@ fn a_new_crd_lands_in_the_operator_toolset_unless_declared() {
     std::fs::write(&file, text.replace("Hook]", "Hook, Widget]")).unwrap();
     let g = mtv_codegen::generate(dir.path(), "OUT").unwrap();
     assert_eq!(toolset_of(&g, "Widget"), "resources");
+    // Replaced tools leave the default toolset; a name that is no tool is an error.
+    let g = mtv_codegen::generate(dir.path(), "OUT").unwrap();
+    let t = g
+        .tools
+        .iter()
+        .find(|t| t.name == "create_migration")
+        .unwrap();
+    assert_eq!(
+        (t.toolset.as_str(), t.replaced_by.as_str()),
+        ("replaced", "start_plan")
+    );
+    std::fs::write(&file, format!("{text}\n  create_migraton: start_plan\n")).unwrap();
+    let err = mtv_codegen::generate(dir.path(), "OUT")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("create_migraton"), "{err}");
+    // The operator's settings come from the ForkliftController CRD.
+    assert!(g.settings.len() > 100);
+    let s = g
+        .settings
+        .iter()
+        .find(|s| s.name == "controller_max_vm_inflight")
+        .unwrap();
+    assert_eq!((s.group.as_str(), s.default.as_str()), ("controller", "20"));
     std::fs::write(&file, "resources: [Plan, Plann]\n").unwrap();
     let err = mtv_codegen::generate(dir.path(), "OUT")
         .err()

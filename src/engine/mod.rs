@@ -244,8 +244,13 @@ Migration workflow: (1) a source Provider (spec.type vsphere, ovirt, openstack, 
 When a user says a plan is failing or asks how it is going, call describe_plan first; then get_events and get_logs. Before create or patch, read field docs with explain_resource; use dry_run to check a change. Pass namespace (or all_namespaces for get tools).";
 
 impl Engine {
-    pub fn new(registry: Registry, access: AccessOptions, settings: ToolSettings) -> Self {
+    pub fn new(registry: Registry, access: AccessOptions, mut settings: ToolSettings) -> Self {
         let own_identity = crate::cluster::describe_own_identity(&access.flags);
+        settings.served_tools = registry
+            .tools()
+            .iter()
+            .map(|t| t.definition().name().to_owned())
+            .collect();
         Engine {
             limits: Limits::default(),
             running: Arc::new(AtomicUsize::new(0)),

@@ -5,4 +5,4 @@ pub mod jsonrpc;
 pub mod session;
 
 pub use jsonrpc::{Id, Incoming, Message, RpcError};
-pub use session::{Action, LogLevel, ServerInfo, Session, ToolCatalog};
+pub use session::{Action, LogLevel, PromptCatalog, ServerInfo, Session, ToolCatalog};

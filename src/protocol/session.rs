@@ -102,6 +102,22 @@ pub trait ToolCatalog {
     fn explain_missing(&self, _name: &str) -> Option<String> {
         None
     }
+    /// The prompts offered beside the tools (capability `prompts`), if any.
+    fn prompts(&self) -> Option<&dyn PromptCatalog> {
+        None
+    }
+}
+
+/// Prompts a session can list and get.
+pub trait PromptCatalog {
+    /// The `prompts/list` result (`{"prompts": […]}`).
+    fn list(&self) -> Value;
+    /// The `prompts/get` result for `name` with these arguments, or why not.
+    fn get(
+        &self,
+        name: &str,
+        arguments: &serde_json::Map<String, Value>,
+    ) -> Result<Value, RpcError>;
 }
 
 /// Protocol state of one client session.
@@ -207,7 +223,7 @@ impl Session {
         };
         let reply = |result: Value| Ok(Action::Reply(Frame::response(id, &result)));
         match method {
-            "initialize" => reply(self.initialize(&params, info)?),
+            "initialize" => reply(self.initialize(&params, info, tools.prompts().is_some())?),
             "ping" => reply(json!({})),
             _ if self.version.is_none() && is_known(method) => Err(RpcError::new(
                 INVALID_REQUEST,
@@ -255,6 +271,30 @@ impl Session {
                     progress_token,
                 })
             }
+            "prompts/list" | "prompts/get" => {
+                let Some(prompts) = tools.prompts() else {
+                    return Err(RpcError::new(
+                        METHOD_NOT_FOUND,
+                        format!("Method not found: {method}"),
+                    ));
+                };
+                if method == "prompts/list" {
+                    return reply(prompts.list());
+                }
+                let name = params.get("name").and_then(Value::as_str).ok_or_else(|| {
+                    RpcError::invalid_params("prompts/get needs a string \"name\"")
+                })?;
+                let arguments = match params.get("arguments") {
+                    None | Some(Value::Null) => serde_json::Map::new(),
+                    Some(Value::Object(a)) => a.clone(),
+                    Some(_) => {
+                        return Err(RpcError::invalid_params(
+                            "prompts/get \"arguments\" must be an object",
+                        ))
+                    }
+                };
+                reply(prompts.get(name, &arguments)?)
+            }
             "logging/setLevel" => {
                 let level = params
                     .get("level")
@@ -278,7 +318,12 @@ impl Session {
         }
     }
 
-    fn initialize(&mut self, params: &Value, info: &ServerInfo) -> Result<Value, RpcError> {
+    fn initialize(
+        &mut self,
+        params: &Value,
+        info: &ServerInfo,
+        prompts: bool,
+    ) -> Result<Value, RpcError> {
         let asked = params
             .get("protocolVersion")
             .and_then(Value::as_str)
@@ -296,6 +341,9 @@ impl Session {
             "capabilities": {"tools": {"listChanged": false}, "logging": {}},
             "serverInfo": {"name": info.name, "version": info.version},
         });
+        if prompts {
+            result["capabilities"]["prompts"] = json!({"listChanged": false});
+        }
         if let Some(text) = &info.instructions {
             result["instructions"] = json!(text);
         }
@@ -317,7 +365,10 @@ impl Session {
 
 /// Methods that need an initialized session (everything we serve but ping/initialize).
 fn is_known(method: &str) -> bool {
-    matches!(method, "tools/list" | "tools/call" | "logging/setLevel")
+    matches!(
+        method,
+        "tools/list" | "tools/call" | "logging/setLevel" | "prompts/list" | "prompts/get"
+    )
 }
 
 /// The `nextCursor` of a `tools/list` page that ends before `offset`.
@@ -578,6 +629,82 @@ mod tests {
             &t,
         ));
         assert_eq!(r["error"]["code"], jsonrpc::INVALID_PARAMS);
+    }
+
+    /// One prompt, "p", with a required argument "x".
+    struct OnePrompt;
+    impl PromptCatalog for OnePrompt {
+        fn list(&self) -> Value {
+            json!({"prompts": [{"name": "p", "arguments": [{"name": "x", "required": true}]}]})
+        }
+        fn get(&self, name: &str, a: &serde_json::Map<String, Value>) -> Result<Value, RpcError> {
+            match (name, a.get("x")) {
+                ("p", Some(x)) => Ok(
+                    json!({"messages": [{"role": "user", "content": {"type": "text", "text": x}}]}),
+                ),
+                ("p", None) => Err(RpcError::invalid_params("needs x")),
+                _ => Err(RpcError::invalid_params("Unknown prompt")),
+            }
+        }
+    }
+    struct WithPrompts(Tools);
+    impl ToolCatalog for WithPrompts {
+        fn tool_count(&self) -> usize {
+            self.0.tool_count()
+        }
+        fn page(&self, start: usize, size: usize) -> Bytes {
+            self.0.page(start, size)
+        }
+        fn has_tool(&self, name: &str) -> bool {
+            self.0.has_tool(name)
+        }
+        fn prompts(&self) -> Option<&dyn PromptCatalog> {
+            Some(&OnePrompt)
+        }
+    }
+
+    #[test]
+    fn prompts_are_listed_and_got_when_the_catalog_has_them() {
+        let mut s = Session::default();
+        let r = init(&mut s, "2025-06-18");
+        assert!(r["result"]["capabilities"].get("prompts").is_none());
+        let r = reply(s.handle(req(1, "prompts/list", json!({})), &info(), &tools(1)));
+        assert_eq!(r["error"]["code"], METHOD_NOT_FOUND);
+
+        let t = WithPrompts(tools(1));
+        let mut s = Session::default();
+        let r = reply(s.handle(
+            req(0, "initialize", json!({"protocolVersion": "2025-06-18"})),
+            &info(),
+            &t,
+        ));
+        assert_eq!(
+            r["result"]["capabilities"]["prompts"],
+            json!({"listChanged": false})
+        );
+        let r = reply(s.handle(req(1, "prompts/list", json!({})), &info(), &t));
+        assert_eq!(r["result"]["prompts"][0]["name"], "p");
+        let r = reply(s.handle(
+            req(
+                2,
+                "prompts/get",
+                json!({"name": "p", "arguments": {"x": "hi"}}),
+            ),
+            &info(),
+            &t,
+        ));
+        assert_eq!(r["result"]["messages"][0]["content"]["text"], "hi");
+        for bad in [
+            json!({"name": "p"}),
+            json!({}),
+            json!({"name": "p", "arguments": [1]}),
+        ] {
+            let r = reply(s.handle(req(3, "prompts/get", bad), &info(), &t));
+            assert_eq!(r["error"]["code"], jsonrpc::INVALID_PARAMS);
+        }
+        let mut fresh = Session::default();
+        let r = reply(fresh.handle(req(4, "prompts/list", json!({})), &info(), &t));
+        assert_eq!(r["error"]["code"], INVALID_REQUEST, "before initialize");
     }
 
     #[test]

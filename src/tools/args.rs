@@ -24,7 +24,7 @@ pub enum OutputFormat {
 pub struct GetArgs {
     /// Object name; omit to list.
     pub name: Option<String>,
-    /// Namespace (default: the kubeconfig context's).
+    /// Namespace (default: the context's).
     pub namespace: Option<String>,
     /// List across all namespaces.
     pub all_namespaces: Option<bool>,
@@ -32,14 +32,14 @@ pub struct GetArgs {
     pub label_selector: Option<String>,
     /// Text format: json (default) or yaml.
     pub output: Option<OutputFormat>,
-    /// Keep only these fields, e.g. ["metadata.name", "status.conditions", "spec.vms[*].name"].
+    /// Keep only these fields, e.g. ["metadata.name", "status.conditions"].
     pub fields: Option<Vec<String>>,
     /// Most objects in a list (default 50, at most 500).
     pub limit: Option<u32>,
     /// The next page: the continue token of the previous result.
     #[serde(rename = "continue")]
     pub continue_token: Option<String>,
-    /// Watch instead: send each change as progress until timeout_seconds, then return them.
+    /// Watch: changes as progress until timeout_seconds, then all of them.
     pub watch: Option<bool>,
     /// Watch for this long (default 30, at most 1800).
     pub timeout_seconds: Option<u64>,
@@ -51,7 +51,7 @@ pub struct GetArgs {
 pub struct CreateArgs {
     /// Object name.
     pub name: String,
-    /// Namespace (default: the kubeconfig context's).
+    /// Namespace (default: the context's).
     pub namespace: Option<String>,
     /// Labels.
     pub labels: Option<BTreeMap<String, String>>,
@@ -69,7 +69,7 @@ pub struct CreateArgs {
 pub struct PatchArgs {
     /// Object name.
     pub name: String,
-    /// Namespace (default: the kubeconfig context's).
+    /// Namespace (default: the context's).
     pub namespace: Option<String>,
     /// JSON merge patch object, or JSON Patch array of {op,path,value}.
     #[schemars(schema_with = "patch_schema")]
@@ -84,7 +84,7 @@ pub struct PatchArgs {
 pub struct DeleteArgs {
     /// Object name.
     pub name: String,
-    /// Namespace (default: the kubeconfig context's).
+    /// Namespace (default: the context's).
     pub namespace: Option<String>,
     /// Check on the server without deleting.
     pub dry_run: Option<bool>,

@@ -26,6 +26,9 @@ pub struct ToolSettings {
     pub kubelet_timeout: Duration,
     /// How to reach Forklift's inventory service.
     pub inventory: InventorySettings,
+    /// Names of the tools this server serves (set by the engine), for tools
+    /// that report what the caller can use.
+    pub served_tools: Vec<String>,
 }
 
 impl Default for ToolSettings {
@@ -34,6 +37,7 @@ impl Default for ToolSettings {
             watch_server_timeout: Duration::from_secs(290),
             kubelet_timeout: Duration::from_secs(20),
             inventory: InventorySettings::default(),
+            served_tools: Vec::new(),
         }
     }
 }

@@ -42,7 +42,7 @@ pub enum EventType {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetEventsArgs {
-    /// Namespace (default: the kubeconfig context's).
+    /// Namespace (default: the context's).
     pub namespace: Option<String>,
     /// Object kind, e.g. Plan, Migration, Provider.
     pub kind: Option<String>,

@@ -14,12 +14,16 @@
 //!   reference checks, `${NAME}` from the environment;
 //! - [`inventory`]: `get_inventory` and the query language; [`version`]:
 //!   `get_version` (and the `version` command);
+//! - [`health`], [`access`], [`settings`]: the review tools `check_health`
+//!   (with the provider security review), `check_access`, `get_settings` and
+//!   `set_setting`;
 //! - [`args`], [`schema`], [`validate`], [`output`], [`forklift`],
 //!   [`watching`]: shared pieces.
 //!
 //! Adding a tool is one module implementing [`Tool`] plus one line in its
 //! toolset; the engine never changes.
 
+pub mod access;
 pub mod args;
 pub mod context;
 pub mod crud;
@@ -28,6 +32,7 @@ pub mod events;
 pub mod explain;
 pub mod fields;
 pub mod forklift;
+pub mod health;
 pub mod inventory;
 pub mod logs;
 pub mod output;
@@ -35,6 +40,7 @@ pub mod overlays;
 pub mod plan;
 pub mod registry;
 pub mod schema;
+pub mod settings;
 pub mod suggest;
 pub mod validate;
 pub mod version;

@@ -23,7 +23,7 @@ use super::{CallContext, SharedTool, Tool, ToolDefinition, ToolResult};
 use crate::protocol::session::{encode_cursor, ToolCatalog, DEFAULT_PAGE_SIZE};
 
 /// The toolsets a server can offer, with what each holds.
-pub const TOOLSETS: [(&str, &str); 4] = [
+pub const TOOLSETS: [(&str, &str); 6] = [
     (
         "resources",
         "get/create/patch/delete of Providers, Plans, NetworkMaps, StorageMaps, Migrations, Hosts and Hooks (crds/toolsets.yaml), and explain_resource",
@@ -32,15 +32,38 @@ pub const TOOLSETS: [(&str, &str); 4] = [
         "workflows",
         "plan lifecycle and troubleshooting: describe_plan, watch_plan, start/cutover/cancel/archive/unarchive_plan, get_events, get_logs",
     ),
-    ("inventory", "get_inventory and get_version"),
+    ("inventory", "get_inventory"),
+    (
+        "review",
+        "health, access and settings: check_health, check_access, get_settings, set_setting",
+    ),
     (
         "operator",
         "get/create/patch/delete of the operator's own kinds (ForkliftController, Conversion, volume populators, provider servers)",
     ),
+    (
+        "replaced",
+        "tools whose job a default tool does: create/patch/delete_migration (start_plan, cutover_plan, cancel_plan, delete_plan) and get_version (check_health)",
+    ),
 ];
 
 /// What a server offers unless told otherwise.
-pub const DEFAULT_TOOLSETS: [&str; 3] = ["resources", "workflows", "inventory"];
+pub const DEFAULT_TOOLSETS: [&str; 4] = ["resources", "workflows", "inventory", "review"];
+
+/// Hand-written tools out of the default set, with the tools that do their
+/// job (generated ones say so in crds/toolsets.yaml).
+const REPLACED_HAND_WRITTEN: [(&str, &str); 1] = [("get_version", "check_health")];
+
+/// For a tool in the `replaced` toolset: the tools that do its job.
+pub fn replaced_by(tool: &str) -> Option<&'static str> {
+    crate::catalogue::tools()
+        .iter()
+        .filter(|t| !t.replaced_by.is_empty())
+        .map(|t| (t.name, t.replaced_by))
+        .chain(REPLACED_HAND_WRITTEN)
+        .find(|(t, _)| *t == tool)
+        .map(|(_, by)| by)
+}
 
 /// Which tools a server offers: toolsets, then filters.
 #[derive(Debug, Clone)]
@@ -94,21 +117,29 @@ fn all_toolsets() -> Vec<Toolset> {
     .into_iter()
     .flat_map(|t| t.tools)
     .collect();
-    let inventory = [super::inventory::toolset(), super::version::toolset()]
-        .into_iter()
-        .flat_map(|t| t.tools)
-        .collect();
+    let review = [
+        super::health::toolset(),
+        super::access::toolset(),
+        super::settings::toolset(),
+    ]
+    .into_iter()
+    .flat_map(|t| t.tools)
+    .collect();
+    let mut replaced = super::crud::toolset("replaced");
+    replaced.tools.extend(super::version::toolset().tools);
     vec![
         resources,
         Toolset {
             name: "workflows",
             tools: workflows,
         },
+        super::inventory::toolset(),
         Toolset {
-            name: "inventory",
-            tools: inventory,
+            name: "review",
+            tools: review,
         },
         super::crud::toolset("operator"),
+        replaced,
     ]
 }
 
@@ -269,7 +300,10 @@ impl RegistryBuilder {
             .collect();
         let mut not_served = self.unserved;
         not_served.extend(filtered);
+        let prompts =
+            crate::prompts::Prompts::new(tools.iter().map(|t| t.definition().name().to_owned()));
         Registry {
+            prompts,
             tools,
             index,
             toolset_of,
@@ -317,6 +351,8 @@ pub struct Registry {
     pages: Vec<Bytes>,
     /// Tools left out by toolsets or filters, with why.
     not_served: HashMap<String, String>,
+    /// The MCP prompts (they name these tools).
+    prompts: crate::prompts::Prompts,
 }
 
 impl Registry {
@@ -355,9 +391,13 @@ impl Registry {
         for set in all_toolsets() {
             if !opts.toolsets.iter().any(|t| t == "all" || t == set.name) {
                 for t in set.tools {
+                    let name = t.definition().name().to_owned();
+                    let instead = replaced_by(&name)
+                        .map(|by| format!("; {by} does its job"))
+                        .unwrap_or_default();
                     b.unserved.insert(
-                        t.definition().name().to_owned(),
-                        format!("it is in the {} toolset, which this server does not serve (start it with --toolsets {},{})", set.name, opts.toolsets.join(","), set.name),
+                        name,
+                        format!("it is in the {} toolset, which this server does not serve (start it with --toolsets {},{}){instead}", set.name, opts.toolsets.join(","), set.name),
                     );
                 }
             }
@@ -413,6 +453,10 @@ impl ToolCatalog for Registry {
 
     fn has_tool(&self, name: &str) -> bool {
         self.index.contains_key(name)
+    }
+
+    fn prompts(&self) -> Option<&dyn crate::protocol::PromptCatalog> {
+        Some(&self.prompts)
     }
 
     fn explain_missing(&self, name: &str) -> Option<String> {
@@ -589,7 +633,10 @@ mod tests {
             ("get_events", "workflows"),
             ("get_logs", "workflows"),
             ("get_inventory", "inventory"),
-            ("get_version", "inventory"),
+            ("check_health", "review"),
+            ("check_access", "review"),
+            ("get_settings", "review"),
+            ("set_setting", "review"),
         ] {
             assert_eq!(reg.toolset_of(tool), Some(set), "{tool}");
         }
@@ -597,6 +644,23 @@ mod tests {
             reg.find("create_forkliftcontroller").is_none(),
             "operator kinds are opt-in"
         );
+        for gone in [
+            "create_migration",
+            "patch_migration",
+            "delete_migration",
+            "get_version",
+        ] {
+            assert!(reg.find(gone).is_none(), "{gone}");
+            let why = reg.explain_missing(gone).unwrap();
+            assert!(
+                why.contains("replaced toolset") && why.contains("does its job"),
+                "{why}"
+            );
+        }
+        assert!(reg
+            .explain_missing("create_migration")
+            .unwrap()
+            .contains("start_plan does its job"));
         let all = Registry::with_options(&CatalogueOptions {
             toolsets: vec!["all".into()],
             ..Default::default()
@@ -617,7 +681,7 @@ mod tests {
         }
         .check()
         .unwrap_err()
-        .contains("resources, workflows, inventory, operator"));
+        .contains("resources, workflows, inventory, review, operator, replaced"));
         let ro = Registry::standard(true);
         assert!(ro.tools().iter().all(|t| t.definition().read_only()));
         for gone in [

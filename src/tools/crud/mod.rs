@@ -19,14 +19,14 @@ use super::schema::{self, Hints};
 use super::{parse_args, CallContext, Tool, ToolDefinition, ToolResult, Toolset};
 use crate::catalogue::{self, ResourceDef, ToolDef, Verb};
 
-/// The generated tools of the resources in toolset `name` (from
-/// crds/toolsets.yaml: `resources` or `operator`), in table order.
+/// The generated tools in toolset `name` (from crds/toolsets.yaml:
+/// `resources`, `operator` or `replaced`), in table order.
 pub fn toolset(name: &'static str) -> Toolset {
     Toolset {
         name,
         tools: catalogue::tools()
             .iter()
-            .filter(|t| catalogue::resources()[t.resource].toolset == name)
+            .filter(|t| t.toolset == name)
             .map(|t| Arc::new(CrudTool::new(t)) as _)
             .collect(),
     }
@@ -183,10 +183,26 @@ mod tests {
 
     #[test]
     fn every_generated_tool_has_an_object_schema_without_refs() {
-        let (a, b) = (toolset("resources"), toolset("operator"));
-        assert_eq!(a.tools.len() + b.tools.len(), catalogue::tools().len());
-        assert_eq!(a.tools.len(), 7 * 4, "crds/toolsets.yaml lists seven kinds");
-        for t in a.tools.iter().chain(&b.tools) {
+        let (a, b, c) = (
+            toolset("resources"),
+            toolset("operator"),
+            toolset("replaced"),
+        );
+        assert_eq!(
+            a.tools.len() + b.tools.len() + c.tools.len(),
+            catalogue::tools().len()
+        );
+        assert_eq!(
+            a.tools.len() + c.tools.len(),
+            7 * 4,
+            "crds/toolsets.yaml lists seven kinds"
+        );
+        assert_eq!(
+            c.tools.len(),
+            3,
+            "create/patch/delete_migration are replaced by workflow tools"
+        );
+        for t in a.tools.iter().chain(&b.tools).chain(&c.tools) {
             let d = t.definition();
             let s = d.input_schema();
             assert_eq!(s["type"], "object", "{}", d.name());

@@ -26,7 +26,7 @@ const MAX_VMS: usize = 50;
 pub struct DescribePlanArgs {
     /// Plan name.
     pub name: String,
-    /// Namespace (default: the kubeconfig context's).
+    /// Namespace (default: the context's).
     pub namespace: Option<String>,
 }
 

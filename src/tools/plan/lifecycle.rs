@@ -40,7 +40,7 @@ pub enum Action {
 pub struct StartArgs {
     /// Plan name.
     pub name: String,
-    /// Namespace (default: the kubeconfig context's).
+    /// Namespace (default: the context's).
     pub namespace: Option<String>,
     /// Warm plans: cutover time, RFC 3339 (default: in one hour; change it with cutover_plan).
     pub cutover: Option<String>,
@@ -53,7 +53,7 @@ pub struct StartArgs {
 pub struct CutoverArgs {
     /// Plan name.
     pub name: String,
-    /// Namespace (default: the kubeconfig context's).
+    /// Namespace (default: the context's).
     pub namespace: Option<String>,
     /// When to cut over (RFC 3339); default: now.
     pub cutover: Option<String>,
@@ -66,7 +66,7 @@ pub struct CutoverArgs {
 pub struct CancelArgs {
     /// Plan name.
     pub name: String,
-    /// Namespace (default: the kubeconfig context's).
+    /// Namespace (default: the context's).
     pub namespace: Option<String>,
     /// VMs of the plan to cancel, by name or id.
     pub vms: Vec<String>,
@@ -79,7 +79,7 @@ pub struct CancelArgs {
 pub struct ArchiveArgs {
     /// Plan name.
     pub name: String,
-    /// Namespace (default: the kubeconfig context's).
+    /// Namespace (default: the context's).
     pub namespace: Option<String>,
     /// Check on the server without saving.
     pub dry_run: Option<bool>,

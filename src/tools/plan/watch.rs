@@ -55,7 +55,7 @@ impl Until {
 pub struct WatchPlanArgs {
     /// Plan name.
     pub name: String,
-    /// Namespace (default: the kubeconfig context's).
+    /// Namespace (default: the context's).
     pub namespace: Option<String>,
     /// Watch for at most this long (default 60, at most 1800).
     pub timeout_seconds: Option<u64>,
