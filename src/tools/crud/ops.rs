@@ -196,8 +196,26 @@ pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> Tool
         items.push(v);
     }
     let shown = items.len();
-    let next = list.metadata.continue_.clone().filter(|c| !c.is_empty());
-    let remaining = list.metadata.remaining_item_count;
+    let (next, remaining) = if shown < page {
+        // The page was cut to fit the budget: ask again for exactly the
+        // objects shown, so the continue token starts right after them and
+        // none of the page is skipped.
+        let again = t
+            .api()
+            .list(&lp.clone().limit(shown as u32))
+            .await
+            .map_err(|e| t.fail(&e))?;
+        (
+            again.metadata.continue_,
+            again.metadata.remaining_item_count,
+        )
+    } else {
+        (
+            list.metadata.continue_.clone(),
+            list.metadata.remaining_item_count,
+        )
+    };
+    let next = next.filter(|c| !c.is_empty());
     let mut v = json!({
         "apiVersion": r.api_version(),
         "kind": r.list_kind,
@@ -211,7 +229,12 @@ pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> Tool
             format!("{}s", r.kind)
         }
     };
-    let mut head = format!("{shown} {} {scope}", plural(shown));
+    let mut head = match remaining {
+        Some(n) if next.is_some() => {
+            format!("{shown} of {} {} {scope}", shown as i64 + n, plural(2))
+        }
+        _ => format!("{shown} {} {scope}", plural(shown)),
+    };
     if shown == 0 && t.namespace.is_some() && a.continue_token.is_none() {
         if let Some(ns) = &t.namespace {
             if !namespace_exists(conn, ns).await {
@@ -225,9 +248,7 @@ pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> Tool
     let mut tail = String::new();
     if shown < page {
         tail.push_str(&format!(
-            "\n{} more {} of this page not shown: the result stays within {TEXT_BUDGET} bytes. Ask for fewer at once (limit: {shown}) or only some fields (fields: [\"metadata.name\", \"status.conditions\"]).",
-            page - shown,
-            plural(page - shown)
+            "\nThis page stops after {shown} to stay within {TEXT_BUDGET} bytes; continue (below) goes on from the next one. For more per call, ask only for some fields (fields: [\"metadata.name\", \"status.conditions\"])."
         ));
     }
     if let Some(c) = &next {
