@@ -466,6 +466,17 @@ async fn check_access_for_the_admin_and_the_limited_identity_over_stdio() {
     )
     .await;
     limited.initialize().await;
+    // Where it may read nothing, check_health says it could not assess,
+    // rather than reporting an empty, healthy namespace.
+    let denied = fresh_namespace("health-denied").await;
+    let r = limited
+        .call("check_health", json!({"namespace": denied}))
+        .await;
+    let t = text(&r);
+    assert!(
+        t.contains("not fully assessed") && !t.contains("holds no Providers"),
+        "{t}"
+    );
     let r = limited.call("check_access", json!({"namespace": ns})).await;
     let t = text(&r);
     println!("limited:\n{t}");

@@ -162,8 +162,8 @@ fn q(s: &str) -> String {
 fn access_finding(e: &kube::Error, what: &str, scope: &str, ns: Option<&str>) -> Finding {
     let (severity, message) = match e {
         kube::Error::Api(s) if s.code == 403 => (
-            Severity::Info,
-            format!("this identity may not list {what} {scope}: not reviewed"),
+            Severity::Warning,
+            format!("this identity may not list {what} {scope}: not reviewed, so this report cannot vouch for them"),
         ),
         kube::Error::Api(s) if s.code == 404 => (
             Severity::Critical,
@@ -989,8 +989,14 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
     }
     let migs: Vec<Migration> = list_in(&conn, ns.as_deref(), "migrations", &mut findings).await;
     let stale = review_migrations(&migs, &plans, &mut findings);
+    // Lists this identity was refused: the report cannot speak for them.
+    let unread: Vec<String> = findings
+        .iter()
+        .filter(|f| f.area == "access" && f.message.starts_with("this identity may not list"))
+        .map(|f| f.object.clone())
+        .collect();
     if let Some(n) = ns.as_deref() {
-        if providers.is_empty() && plans.is_empty() && migs.is_empty() {
+        if unread.is_empty() && providers.is_empty() && plans.is_empty() && migs.is_empty() {
             findings.push(Finding {
                 severity: Severity::Info,
                 area: "scope",
@@ -1085,6 +1091,8 @@ async fn run(ctx: &CallContext, args: Value) -> ToolResult {
     }
     let status = if counts["critical"] + counts["error"] > 0 {
         "unhealthy"
+    } else if !unread.is_empty() {
+        "not fully assessed (this identity may not read everything)"
     } else if counts["warning"] > 0 {
         "degraded"
     } else {
