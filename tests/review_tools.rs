@@ -583,6 +583,26 @@ async fn settings_read_set_dry_run_set_unset_and_refuse_a_wrong_type() {
     )
     .await;
     let mut c = StdioClient::admin(&[]).await;
+    // With several ForkliftControllers in the cluster, a change that does not
+    // say which one is refused, not applied to one picked for the caller.
+    let second = fresh_namespace("settings-2").await;
+    create(
+        "forkliftcontrollers",
+        &second,
+        json!({"apiVersion": "forklift.konveyor.io/v1beta1", "kind": "ForkliftController",
+               "metadata": {"name": "forklift-controller", "namespace": second}, "spec": {}}),
+    )
+    .await;
+    let t = c
+        .call_err(
+            "set_setting",
+            json!({"name": "controller_max_vm_inflight", "value": 10, "dry_run": true}),
+        )
+        .await;
+    assert!(
+        t.contains("ForkliftControllers were found") && t.contains("pass namespace"),
+        "{t}"
+    );
     let fc = |ns: &str| {
         let ns = ns.to_owned();
         async move { get("forkliftcontrollers", &ns, "forklift-controller").await["spec"].clone() }

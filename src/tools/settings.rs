@@ -551,6 +551,16 @@ async fn set(ctx: &CallContext, args: Value) -> ToolResult {
             ))
         })?;
     let name = c.obj.name_any();
+    let given = a.namespace.as_deref().is_some_and(|n| !n.is_empty());
+    if !given && !c.others.is_empty() {
+        // Never change one of several operators picked for the caller.
+        return Err(ToolError::refused(format!(
+            "{} ForkliftControllers were found ({}/{name}, {}): pass namespace to say which one to change. Nothing was changed.",
+            c.others.len() + 1,
+            c.namespace,
+            c.others.join(", ")
+        )));
+    }
     let who = format!("ForkliftController {}/{name}", c.namespace);
     let old = c.obj.data["spec"].get(s.name).cloned();
     let default = s.default_value();
