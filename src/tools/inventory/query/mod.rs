@@ -111,7 +111,57 @@ pub struct Applied {
 
 /// Parses a query; an empty (or blank) query matches everything.
 pub fn parse(text: &str) -> Result<Query, QueryError> {
-    parser::parse_query(text)
+    let query = parser::parse_query(text)?;
+    check_units(text)?;
+    Ok(query)
+}
+
+/// A size suffix on a number compared with a field that already carries a
+/// unit (`memoryMB > 8G`) compares megabytes with bytes and silently matches
+/// nothing: refuse it and say what to write.
+fn check_units(text: &str) -> Result<(), QueryError> {
+    use std::sync::LazyLock;
+    static UNIT_CMP: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(
+            r"([A-Za-z_][A-Za-z0-9_.]*?(KB|MB|GB|TB|KiB|MiB|GiB|TiB))\s*(<=|>=|!=|=|<|>)\s*([0-9]+(?:\.[0-9]+)?)([kKmMgGtTpP][iI]?)\b",
+        )
+        .expect("valid regex")
+    });
+    let Some(c) = UNIT_CMP.captures(text) else {
+        return Ok(());
+    };
+    let (field, unit, op, number, suffix) = (&c[1], &c[2], &c[3], &c[4], &c[5]);
+    let n: f64 = number.parse().unwrap_or(0.0);
+    let bytes = n * match suffix.to_ascii_lowercase().as_str() {
+        "k" => 1e3,
+        "m" => 1e6,
+        "g" => 1e9,
+        "t" => 1e12,
+        "p" => 1e15,
+        "ki" => 1024f64,
+        "mi" => 1024f64.powi(2),
+        "gi" => 1024f64.powi(3),
+        "ti" => 1024f64.powi(4),
+        _ => 1024f64.powi(5),
+    };
+    let per_unit = match unit {
+        "KB" => 1e3,
+        "MB" => 1024f64.powi(2),
+        "GB" => 1024f64.powi(3),
+        "TB" => 1024f64.powi(4),
+        "KiB" => 1024f64,
+        "MiB" => 1024f64.powi(2),
+        "GiB" => 1024f64.powi(3),
+        _ => 1024f64.powi(4),
+    };
+    let in_unit = (bytes / per_unit * 100.0).round() / 100.0;
+    Err(QueryError {
+        kind: ErrorKind::Syntax,
+        position: c.get(4).map_or(0, |m| m.start()),
+        message: format!(
+            "{field} is already in {unit}, but {number}{suffix} is a size in bytes, so the comparison would match nothing; write {field} {op} {in_unit}"
+        ),
+    })
 }
 
 impl Query {
@@ -559,6 +609,27 @@ mod tests {
                 ("name".into(), false),
                 ("mem".into(), false)
             ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn a_size_suffix_on_a_field_with_a_unit_is_refused_with_the_right_number() {
+        let e = parse("where powerState = 'poweredOn' and memoryMB > 8Gi").unwrap_err();
+        assert!(
+            e.message.contains("memoryMB is already in MB")
+                && e.message.contains("memoryMB > 8192"),
+            "{}",
+            e.message
+        );
+        assert!(parse("where memoryMB > 8192").is_ok());
+        assert!(
+            parse("where capacity > 8Gi").is_ok(),
+            "a byte field takes suffixes"
         );
     }
 }
