@@ -172,7 +172,7 @@ async fn vm_query_selects_and_dry_run_creates_nothing() {
         "dry run: no maps"
     );
     let err = c
-        .call_err("create_plan", json!({"name": "none", "namespace": ns, "source_provider": "vc", "vm_query": "where memoryMB > 1Ti"}))
+        .call_err("create_plan", json!({"name": "none", "namespace": ns, "source_provider": "vc", "vm_query": "where memoryMB > 99999999"}))
         .await;
     assert!(err.contains("matched no VM"), "{err}");
 }

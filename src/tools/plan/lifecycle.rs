@@ -156,14 +156,6 @@ impl Tool for Lifecycle {
     }
 }
 
-fn dry_note(dry_run: bool) -> &'static str {
-    if dry_run {
-        " (dry run: nothing was saved)"
-    } else {
-        ""
-    }
-}
-
 /// Parses an RFC 3339 time, or says what is expected.
 fn parse_time(tool: &str, field: &str, text: &str) -> Result<Timestamp, ToolError> {
     text.trim()
@@ -319,11 +311,16 @@ async fn start(ctx: &CallContext, a: StartArgs) -> ToolResult {
         .await
         .map_err(|e| kube_failure(&e, "create", "Migration", None, &ns, &conn))?;
     let mname = created.name_any();
-    let mut text = format!(
-        "Started {who}: created Migration {ns}/{mname}{}. {}",
-        dry_note(dry_run),
-        how_to_follow(&a.name, &ns)
-    );
+    let mut text = if dry_run {
+        format!(
+            "Dry run, nothing was saved: start_plan would start {who} by creating Migration {ns}/{mname}; the API server accepted it. Call again without dry_run to start it."
+        )
+    } else {
+        format!(
+            "Started {who}: created Migration {ns}/{mname}. {}",
+            how_to_follow(&a.name, &ns)
+        )
+    };
     for n in &notes {
         text.push_str(&format!("\n{n}"));
     }
@@ -376,11 +373,14 @@ async fn cutover(ctx: &CallContext, a: CutoverArgs) -> ToolResult {
     .await
     .map_err(|e| kube_failure(&e, "patch", "Migration", Some(&mname), &ns, &conn))?;
     Ok(ToolOutput::ok(
-        format!(
-            "Cutover of {who} set to {when} on Migration {mname}{}. {}",
-            dry_note(dry_run),
-            how_to_follow(&a.name, &ns)
-        ),
+        if dry_run {
+            format!("Dry run, nothing was saved: would set the cutover of {who} to {when} on Migration {mname}.")
+        } else {
+            format!(
+                "Cutover of {who} set to {when} on Migration {mname}. {}",
+                how_to_follow(&a.name, &ns)
+            )
+        },
         Some(
             json!({"plan": {"name": a.name, "namespace": ns}, "migration": mname, "cutover": when, "dryRun": dry_run}),
         ),
@@ -498,12 +498,18 @@ async fn cancel(ctx: &CallContext, a: CancelArgs) -> ToolResult {
     )
     .await
     .map_err(|e| kube_failure(&e, "patch", "Migration", Some(&mname), &ns, &conn))?;
-    let mut text = format!(
-        "Cancellation requested in Migration {mname} of {who}{}: {}. Forklift stops these VMs' migration; {}",
-        dry_note(dry_run),
-        names.join(", "),
-        how_to_follow(&a.name, &ns)
-    );
+    let mut text = if dry_run {
+        format!(
+            "Dry run, nothing was saved: would request cancellation in Migration {mname} of {who}: {}.",
+            names.join(", ")
+        )
+    } else {
+        format!(
+            "Cancellation requested in Migration {mname} of {who}: {}. Forklift stops these VMs' migration; {}",
+            names.join(", "),
+            how_to_follow(&a.name, &ns)
+        )
+    };
     if !done.is_empty() {
         text.push_str(&format!(
             "\nNot canceled, already finished: {}.",
@@ -570,7 +576,14 @@ async fn archive(ctx: &CallContext, a: ArchiveArgs, archived: bool) -> ToolResul
     .map_err(|e| kube_failure(&e, "patch", "Plan", Some(&a.name), &ns, &conn))?;
     let verb = if archived { "Archived" } else { "Unarchived" };
     Ok(ToolOutput::ok(
-        format!("{verb} {who}{}.", dry_note(dry_run)),
+        if dry_run {
+            format!(
+                "Dry run, nothing was saved: {who} would be {}.",
+                verb.to_lowercase()
+            )
+        } else {
+            format!("{verb} {who}.")
+        },
         Some(
             json!({"plan": {"name": a.name, "namespace": ns}, "archived": archived, "changed": true, "dryRun": dry_run}),
         ),
