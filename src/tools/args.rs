@@ -39,7 +39,7 @@ pub struct GetArgs {
     /// The next page: the continue token of the previous result.
     #[serde(rename = "continue")]
     pub continue_token: Option<String>,
-    /// Watch: changes as progress until timeout_seconds, then all of them.
+    /// Watch: send changes as progress until timeout_seconds (plans: use watch_plan).
     pub watch: Option<bool>,
     /// Watch for this long (default 30, at most 1800).
     pub timeout_seconds: Option<u64>,
