@@ -59,8 +59,12 @@ impl KubeFailure {
                         a.server
                     ),
                     403 => format!(
-                        "Forbidden (403): this identity may not {} {} {scope}. The API server said: {server_msg}. Ask a cluster admin for an RBAC Role granting \"{}\" on {}.",
-                        a.verb, a.resource, a.verb, a.resource
+                        "Forbidden (403): this identity may not {} {} {scope}. The API server said: {server_msg}. Ask a cluster admin for an RBAC {} granting \"{}\" on {}.",
+                        a.verb,
+                        a.resource,
+                        if a.namespace.is_some() { "Role" } else { "ClusterRole (all namespaces)" },
+                        a.verb,
+                        a.resource
                     ),
                     404 if a.namespace.is_some() && server_msg.starts_with("namespaces ") => format!(
                         "Not found (404): namespace \"{}\" does not exist. Create it first (kubectl create namespace {}), or use another namespace.",
