@@ -211,6 +211,22 @@ async fn existing_maps_are_reused_and_missing_references_refused() {
     );
     let err = c.call_err("create_plan", json!({"name": "third", "namespace": ns, "source_provider": "vcenter", "vms": ["web-03"]})).await;
     assert!(err.contains("Provider \"vcenter\" does not exist"), "{err}");
+    // In the spec form, a VM name given as an id is caught, with the id to write.
+    let by_name = json!({"provider": {"source": {"name": "vc", "namespace": ns}, "destination": {"name": "host", "namespace": ns}},
+                         "map": {"network": {"name": "first-network", "namespace": ns}, "storage": {"name": "first-storage", "namespace": ns}},
+                         "targetNamespace": ns, "vms": [{"id": "web-03"}]});
+    let err = c
+        .call_err(
+            "create_plan",
+            json!({"name": "by-name", "namespace": ns, "spec": by_name}),
+        )
+        .await;
+    assert!(
+        err.contains("spec.vms[0].id \"web-03\" is a VM name, not an id")
+            && err.contains("{\"id\": \"vm-"),
+        "{err}"
+    );
+    assert!(!names("plans", &ns).await.contains(&"by-name".to_owned()));
     // The spec form is checked too.
     let spec = json!({"provider": {"source": {"name": "gone", "namespace": ns}, "destination": {"name": "host", "namespace": ns}},
                       "map": {"network": {"name": "first-network", "namespace": ns}, "storage": {"name": "first-storage", "namespace": ns}},

@@ -746,3 +746,65 @@ mod tests {
         );
     }
 }
+
+/// For a Plan given as a raw spec: `spec.vms` entries whose `id` is not a VM
+/// id in the source provider's inventory (a name given as an id is the usual
+/// mistake), each with what to write instead. Best effort: when the source
+/// provider is not Ready or the inventory cannot be reached, nothing is said.
+pub async fn unknown_vm_ids(
+    ctx: &CallContext,
+    conn: &Connection,
+    ns: &str,
+    spec: &Value,
+) -> Vec<String> {
+    let ids: Vec<(usize, &str)> = spec["vms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, v)| v["id"].as_str().map(|id| (i, id)))
+        .collect();
+    let source = &spec["provider"]["source"];
+    let (Some(sname), false) = (source["name"].as_str(), ids.is_empty()) else {
+        return Vec::new();
+    };
+    let sns = source["namespace"]
+        .as_str()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(ns);
+    let Ok(provider) = ready_provider(conn, sns, sname).await else {
+        return Vec::new();
+    };
+    let Ok(located) = client::locate(conn, &ctx.settings.inventory, ns).await else {
+        return Vec::new();
+    };
+    let Ok(inv) =
+        Inventory::connect(&ctx.access, &ctx.identity, located, &ctx.settings.inventory).await
+    else {
+        return Vec::new();
+    };
+    let path = format!(
+        "/providers/{}/{}/vms",
+        provider.spec.r#type,
+        provider.uid().unwrap_or_default()
+    );
+    let Ok(vms) = inv.get(&path, sname).await else {
+        return Vec::new();
+    };
+    let vms = vms.as_array().cloned().unwrap_or_default();
+    let known = |id: &str| vms.iter().any(|v| v["id"].as_str() == Some(id));
+    ids.into_iter()
+        .filter(|(_, id)| !known(id))
+        .map(|(i, id)| {
+            match vms.iter().find(|v| v["name"].as_str() == Some(id)) {
+                Some(vm) => format!(
+                    "spec.vms[{i}].id \"{id}\" is a VM name, not an id: write {{\"id\": \"{}\"}} (or {{\"name\": \"{id}\"}})",
+                    vm["id"].as_str().unwrap_or_default()
+                ),
+                None => format!(
+                    "spec.vms[{i}].id \"{id}\" is not a VM of {sns}/{sname} (see get_inventory resource vm)"
+                ),
+            }
+        })
+        .collect()
+}

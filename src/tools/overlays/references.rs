@@ -176,7 +176,10 @@ pub async fn checked_call(
     }
     let conn = ctx.connect().await?;
     let ns = conn.namespace_or_default(args["namespace"].as_str());
-    let gone = missing(&conn, &ns, &spec_of(&args[field])).await?;
+    let mut gone = missing(&conn, &ns, &spec_of(&args[field])).await?;
+    if kind == "Plan" && field == "spec" {
+        gone.extend(super::plan::unknown_vm_ids(ctx, &conn, &ns, &spec_of(&args[field])).await);
+    }
     if gone.is_empty() {
         return base.call(ctx, args).await;
     }
