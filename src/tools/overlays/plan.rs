@@ -721,32 +721,6 @@ async fn guided_create(ctx: &CallContext, a: GuidedPlanArgs, base: &dyn Tool) ->
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn vms_are_chosen_by_name_or_id_with_suggestions() {
-        let all = vec![
-            json!({"id": "vm-1", "name": "web-01"}),
-            json!({"id": "vm-2", "name": "web-02"}),
-            json!({"id": "vm-3", "name": "db-01"}),
-        ];
-        let got = choose(&all, &["web-01".into(), "vm-3".into(), "vm-1".into()]).unwrap();
-        assert_eq!(
-            got.iter().map(|v| v["id"].clone()).collect::<Vec<_>>(),
-            [json!("vm-1"), json!("vm-3")]
-        );
-        let e = choose(&all, &["web-1".into(), "zzz".into()])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("\"web-1\" (close: web-01, web-02)") && e.contains("\"zzz\""),
-            "{e}"
-        );
-    }
-}
-
 /// For a Plan given as a raw spec: `spec.vms` entries whose `id` is not a VM
 /// id in the source provider's inventory (a name given as an id is the usual
 /// mistake), each with what to write instead. Best effort: when the source
@@ -807,4 +781,30 @@ pub async fn unknown_vm_ids(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vms_are_chosen_by_name_or_id_with_suggestions() {
+        let all = vec![
+            json!({"id": "vm-1", "name": "web-01"}),
+            json!({"id": "vm-2", "name": "web-02"}),
+            json!({"id": "vm-3", "name": "db-01"}),
+        ];
+        let got = choose(&all, &["web-01".into(), "vm-3".into(), "vm-1".into()]).unwrap();
+        assert_eq!(
+            got.iter().map(|v| v["id"].clone()).collect::<Vec<_>>(),
+            [json!("vm-1"), json!("vm-3")]
+        );
+        let e = choose(&all, &["web-1".into(), "zzz".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"web-1\" (close: web-01, web-02)") && e.contains("\"zzz\""),
+            "{e}"
+        );
+    }
 }
