@@ -130,7 +130,7 @@ pub fn parse(yaml: &str, path: &Path) -> Result<Resource> {
         .and_then(Value::as_str)
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{kind}List"));
-    let short_names = names
+    let short_names: Vec<String> = names
         .get("shortNames")
         .and_then(Value::as_array)
         .map(|a| {
@@ -174,6 +174,15 @@ pub fn parse(yaml: &str, path: &Path) -> Result<Resource> {
                 .collect()
         })
         .unwrap_or_default();
+    check_names(
+        &group,
+        &version_name,
+        &kind,
+        &list_kind,
+        &plural,
+        &singular,
+        &short_names,
+    )?;
     let summary = summarize(&kind, &schema);
     let digest = crate::digest::of(&doc);
     Ok(Resource {
@@ -194,6 +203,70 @@ pub fn parse(yaml: &str, path: &Path) -> Result<Resource> {
         digest,
         toolset: crate::toolsets::OPERATOR.to_owned(),
     })
+}
+
+/// Checks the names as the API server does (group a DNS subdomain with a
+/// dot; plural, singular, short names and the version DNS-1035 labels; kind
+/// and list kind DNS-1035 labels once lowercased), and that the Rust names
+/// made of them (the plural's module, the kind's type) are not keywords:
+/// later stages turn them into identifiers.
+fn check_names(
+    group: &str,
+    version: &str,
+    kind: &str,
+    list_kind: &str,
+    plural: &str,
+    singular: &str,
+    short_names: &[String],
+) -> Result<()> {
+    if !(group.len() <= 253 && group.contains('.') && group.split('.').all(is_dns_label)) {
+        bail!("spec.group {group:?} is not a DNS subdomain with a dot (e.g. forklift.konveyor.io)");
+    }
+    let labels = [
+        ("spec.versions[].name", version.to_owned()),
+        ("spec.names.plural", plural.to_owned()),
+        ("spec.names.singular", singular.to_owned()),
+        ("spec.names.kind (lowercased)", kind.to_lowercase()),
+        ("spec.names.listKind (lowercased)", list_kind.to_lowercase()),
+    ];
+    let shorts = short_names
+        .iter()
+        .map(|n| ("spec.names.shortNames[]", n.clone()));
+    for (what, name) in labels.into_iter().chain(shorts) {
+        if !is_dns1035_label(&name) {
+            bail!("{what} {name:?} is not a DNS-1035 label (lowercase letters, digits and '-', starting with a letter, at most 63)");
+        }
+    }
+    const KEYWORDS: &[&str] = &[
+        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
+        "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
+        "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
+        "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final",
+        "gen", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+    ];
+    let module = plural.replace('-', "_");
+    if KEYWORDS.contains(&module.as_str()) {
+        bail!("spec.names.plural {plural:?} is a Rust keyword; the generated models need it as a module name");
+    }
+    if kind.eq_ignore_ascii_case("self") {
+        bail!("spec.names.kind {kind:?} cannot name a Rust type");
+    }
+    Ok(())
+}
+
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// A DNS label that starts with a letter.
+fn is_dns1035_label(s: &str) -> bool {
+    is_dns_label(s) && s.starts_with(|c: char| c.is_ascii_lowercase())
 }
 
 /// The most telling one-line description the CRD offers: the spec's description
@@ -287,6 +360,40 @@ spec:
     fn rejects_other_kinds() {
         let e = parse("kind: ConfigMap\n", Path::new("x.yaml")).unwrap_err();
         assert!(format!("{e:#}").contains("not a CustomResourceDefinition"));
+    }
+
+    /// Found by the `crd` fuzz target: a plural that is no identifier
+    /// panicked in `emit` (format_ident!) instead of failing to parse.
+    #[test]
+    fn names_that_cannot_become_rust_identifiers_are_errors() {
+        for (from, to, why) in [
+            (
+                "plural: widgets",
+                "plural: widgnames:ets",
+                "spec.names.plural",
+            ),
+            ("plural: widgets", "plural: 1widgets", "spec.names.plural"),
+            ("plural: widgets", "plural: type", "Rust keyword"),
+            ("plural: widgets", "plural: \"\"", "spec.names.plural"),
+            (
+                "singular: widget",
+                "singular: Widget",
+                "spec.names.singular",
+            ),
+            ("kind: Widget", "kind: Self", "spec.names.kind"),
+            ("kind: Widget", "kind: Wid get", "spec.names.kind"),
+            ("shortNames: [wd]", "shortNames: [w.d]", "shortNames"),
+            ("group: example.io", "group: example", "spec.group"),
+            ("- name: v1", "- name: v 1", "versions[].name"),
+        ] {
+            let yaml = MINI.replace(from, to);
+            assert_ne!(yaml, MINI, "{from}");
+            let e = parse(&yaml, Path::new("w.yaml")).unwrap_err();
+            assert!(format!("{e:#}").contains(why), "{to}: {e:#}");
+        }
+        let crash = include_str!("../../fuzz/corpus/crd/regress-plural-not-an-identifier.yaml");
+        let e = parse(crash, Path::new("crash.yaml")).unwrap_err();
+        assert!(format!("{e:#}").contains("spec.names.plural"), "{e:#}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! sessions (cancelling their calls) and wait briefly for connections to close.
 
 pub mod body;
+pub mod fuzzing;
 pub mod guard;
 pub mod sessions;
 pub mod sse;
@@ -24,7 +25,6 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -252,8 +252,13 @@ async fn shutdown_signal() {
     }
 }
 
-/// Guards, body limit, then the route.
-async fn route(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
+/// Guards, body limit, then the route. Generic over the request body so
+/// that the fuzz target can feed requests without a connection.
+async fn route<B>(app: Arc<App>, req: Request<B>) -> Response<Body>
+where
+    B: hyper::body::Body<Data = bytes::Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let (parts, incoming) = req.into_parts();
     if let Err(why) = guard::check(&parts.headers, app.loopback_only) {
         tracing::debug!(method = %parts.method, path = parts.uri.path(), "refused: {why}");
