@@ -190,6 +190,8 @@ fuzz_target!(|data: &[u8]| {
         stateless: flags.bit(2),
         require_tls: false,
         allow_kubeconfig_fallback: flags.bit(1),
+        max_connections: 1024,
+        header_read_timeout: Duration::from_secs(10),
     };
     let app = fuzzing::app(engine(), &opts, flags.bit(0));
     let texts = split(rest, SEPARATOR);
