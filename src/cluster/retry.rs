@@ -1,9 +1,10 @@
-//! One retry for reads that failed on a dead pooled connection.
+//! Retries for reads that failed on a dead pooled connection.
 //!
 //! A connection the client keeps for reuse can die while idle (the API
 //! server restarted, a balancer dropped it); the next request on it fails
 //! at once with "connection closed". For a GET (a read or a watch) this
-//! layer sends the request once more, on a new connection. Writes are never
+//! layer sends the request again, a few times at most, since the pool may
+//! hold several dead connections; each such failure is immediate. Writes are never
 //! retried: a create or patch whose connection broke may have been applied,
 //! and the caller is told so instead (see `errors.rs`). Timeouts are not
 //! retried either: they already took their full time.
@@ -18,8 +19,12 @@ use tower::BoxError;
 /// The `tower::retry` policy; see the module docs.
 #[derive(Debug, Clone, Default)]
 pub struct RetryStaleConnection {
-    retried: bool,
+    retries: u8,
 }
+
+/// Most re-sends of one read: the pool's dead connections fail at once, so
+/// a few retries reach a fresh connection.
+const MAX_RETRIES: u8 = 4;
 
 /// Whether an error says the connection was gone before an answer came.
 pub fn is_stale_connection(e: &(dyn std::error::Error + 'static)) -> bool {
@@ -45,9 +50,13 @@ impl<B> Policy<Request<Body>, Response<B>, BoxError> for RetryStaleConnection {
         result: &mut Result<Response<B>, BoxError>,
     ) -> Option<Self::Future> {
         match result {
-            Err(e) if !self.retried && req.method() == Method::GET && is_stale_connection(&**e) => {
-                self.retried = true;
-                tracing::debug!("retrying a read once after a dead pooled connection");
+            Err(e)
+                if self.retries < MAX_RETRIES
+                    && req.method() == Method::GET
+                    && is_stale_connection(&**e) =>
+            {
+                self.retries += 1;
+                tracing::debug!("retrying a read after a dead pooled connection");
                 Some(ready(()))
             }
             _ => None,
