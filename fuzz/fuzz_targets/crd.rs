@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use mtv_codegen::{catalogue, crd, emit, models, summary, SPEC_SUMMARY_BUDGET};
+use mtv_codegen::{catalogue, crd, emit, models, settings, summary, SPEC_SUMMARY_BUDGET};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(yaml) = std::str::from_utf8(data) else {
@@ -30,5 +30,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(model) = models::generate(&resources[0]) else {
         return;
     };
-    let _ = emit::source(&resources, &summaries, &tools, &[model], "/generated");
+    // The operator settings, when the CRD is a ForkliftController.
+    let settings = settings::settings(&resources);
+    let _ = emit::source(
+        &resources,
+        &summaries,
+        &tools,
+        &settings,
+        &[model],
+        "/generated",
+    );
 });
