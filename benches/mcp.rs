@@ -283,28 +283,7 @@ async fn rps(
 }
 
 async fn http(env: &HashMap<String, String>) {
-    let mut child = Command::new(BIN)
-        .args([
-            "mcp-server",
-            "--sse",
-            "--port",
-            "0",
-            "--max-sessions",
-            "2000",
-        ])
-        .env("KUBECONFIG", &env["KUBECONFIG"])
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port: u16 = loop {
-        let l = lines.next_line().await.unwrap().unwrap();
-        if let Some(rest) = l.split("Listening on ").nth(1) {
-            break rest.rsplit(':').next().unwrap().parse().unwrap();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (child, port) = http_server(env, &["--max-sessions", "2000"]).await;
     let mut c = Conn::open(port).await;
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "b", "version": "0"}}});
     let req = format!("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n{init}", init.to_string().len());
