@@ -8,10 +8,13 @@
 //! - [`models`]: kopium's typed models of each resource;
 //! - [`toolsets`]: which toolset each resource's tools are in (`toolsets.yaml`);
 //! - [`settings`]: the operator's tunable settings, from the ForkliftController CRD;
-//! - [`emit`]: renders all of it as one Rust file plus JSON schema files.
+//! - [`emit`]: renders the models as one Rust file, and the tables as another
+//!   plus JSON schema files.
 //!
-//! `build.rs` of the main crate calls [`generate`] and [`Generated::write`];
-//! tests call [`generate`] on any folder of CRDs.
+//! Two build scripts call [`generate`]: the `mtv-models` crate's (models/,
+//! [`Generated::write_models`]) and the main crate's ([`Generated::write`]).
+//! The models sit in their own crate so that editing the runtime does not
+//! recompile them. Tests call [`generate`] on any folder of CRDs.
 
 pub mod catalogue;
 pub mod crd;
@@ -35,8 +38,10 @@ pub struct Generated {
     pub tools: Vec<catalogue::Tool>,
     pub summaries: Vec<serde_json::Value>,
     pub settings: Vec<settings::Setting>,
-    /// The Rust source (formatted).
+    /// The tables the runtime includes (formatted Rust source).
     pub source: String,
+    /// kopium's models, compiled by the `mtv-models` crate (formatted Rust source).
+    pub models_source: String,
     /// JSON files the source includes.
     pub data: Vec<emit::DataFile>,
 }
@@ -59,27 +64,23 @@ pub fn generate(crd_dir: &Path, data_dir_expr: &str) -> Result<Generated> {
         .iter()
         .map(models::generate)
         .collect::<Result<Vec<_>>>()?;
-    let (source, data) = emit::source(
-        &resources,
-        &summaries,
-        &tools,
-        &settings,
-        &models,
-        data_dir_expr,
-    );
+    let models_source = emit::models_source(&resources, &models);
+    let (source, data) = emit::source(&resources, &summaries, &tools, &settings, data_dir_expr);
     Ok(Generated {
         resources,
         tools,
         summaries,
         settings,
         source,
+        models_source,
         data,
     })
 }
 
 impl Generated {
-    /// Writes `generated.rs` and the data files into `dir`, skipping files
-    /// whose contents are unchanged (so dependants are not rebuilt needlessly).
+    /// Writes the tables (`generated.rs`) and the data files they include
+    /// into `dir`, skipping files whose contents are unchanged (so dependants
+    /// are not rebuilt needlessly). The root crate's build.rs calls this.
     pub fn write(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir)?;
         write_if_changed(&dir.join("generated.rs"), &self.source)?;
@@ -87,6 +88,13 @@ impl Generated {
             write_if_changed(&dir.join(&f.name), &f.contents)?;
         }
         Ok(())
+    }
+
+    /// Writes the models (`models.rs`) into `dir`, the same way. The
+    /// `mtv-models` crate's build.rs calls this.
+    pub fn write_models(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir)?;
+        write_if_changed(&dir.join("models.rs"), &self.models_source)
     }
 }
 

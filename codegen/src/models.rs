@@ -6,8 +6,10 @@ use serde_json::Value;
 
 use crate::crd::Resource;
 
-/// kopium's Rust source for one resource (serde + `kube::CustomResource` +
-/// `schemars::JsonSchema`), as a parsed file so it can be nested in a module.
+/// kopium's Rust source for one resource (serde + `kube::CustomResource`), as
+/// a parsed file so it can be nested in a module. No `JsonSchema` is derived:
+/// tool schemas come from the CRDs themselves, and deriving it (with
+/// k8s-openapi's `schemars` feature) costs build time for nothing.
 pub fn generate(resource: &Resource) -> Result<syn::File> {
     check_field_names(resource)?;
     let crd: k8s_openapi_kopium::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition =
@@ -18,9 +20,8 @@ pub fn generate(resource: &Resource) -> Result<syn::File> {
         // Forklift conditions carry fields (category, durable, items) that the
         // standard Kubernetes Condition lacks: generate them in full.
         .no_condition(true)
-        .schema_mode(SchemaMode::Derived)
+        .schema_mode(SchemaMode::Disabled)
         .smart_derive_elision(true)
-        .derive(Derive::all("JsonSchema"))
         .derive(Derive::all("Default"))
         .derive(Derive::all("PartialEq"))
         .build()

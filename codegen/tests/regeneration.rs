@@ -95,8 +95,8 @@ fn adding_a_crd_adds_four_tools_and_its_models_and_changes_nothing_else() {
     assert_eq!(old_resources, base_resources);
 
     // Models: one new module, all old modules token-for-token the same.
-    let base_models = models(&base.source);
-    let grown_models = models(&grown.source);
+    let base_models = models(&base.models_source);
+    let grown_models = models(&grown.models_source);
     assert_eq!(grown_models.len(), base_models.len() + 1);
     for (name, tokens) in &base_models {
         let same = grown_models.iter().find(|(n, _)| n == name).map(|(_, t)| t);
