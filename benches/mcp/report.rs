@@ -124,16 +124,17 @@ impl Report {
         ));
         for (name, program, args) in [
             ("node", "node", &["--version"][..]),
-            (
-                "kubectl (on PATH)",
-                "kubectl",
-                &["version", "--client", "--short"][..],
-            ),
             ("rustc", "rustc", &["--version"][..]),
         ] {
             if let Some(v) = command_line(program, args) {
                 versions.push((name.into(), v));
             }
+        }
+        let kubectl = command_line("kubectl", &["version", "--client", "-o", "json"])
+            .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
+            .and_then(|v| v["clientVersion"]["gitVersion"].as_str().map(str::to_owned));
+        if let Some(v) = kubectl {
+            versions.push(("kubectl on PATH (mcp-server-kubernetes runs it)".into(), v));
         }
         Report {
             servers: (0..NAMES.len()).map(|_| Figures::default()).collect(),
@@ -423,6 +424,20 @@ impl Report {
             .unwrap_or_else(|| "unknown".into());
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let date = command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+        // scripts/bench exports its start time: its wall time up to here.
+        let script = std::env::var("KUBECTL_MTV_BENCH_T0")
+            .ok()
+            .and_then(|t| t.parse::<u64>().ok())
+            .and_then(|t0| {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?;
+                Some(format!(
+                    "; `scripts/bench` as a whole, {} s",
+                    now.as_secs().saturating_sub(t0)
+                ))
+            })
+            .unwrap_or_default();
         let versions = self
             .versions
             .iter()
@@ -445,7 +460,7 @@ a shared machine they move from run to run, the ratios less so.
 {date}. Command: `scripts/bench` (installs the peers pinned in
 [benches/peers](../benches/peers) with npm, starts the local API server with
 `scripts/kube-testenv`, builds the release binary and runs the benchmark; the
-benchmark itself took {wall:.0} s).
+benchmark itself took {wall:.0} s{script}).
 
 Machine: {cores} cores (`nproc`), {cpu}, {ram} RAM; the cores were shared
 with other work while the benchmark ran.
