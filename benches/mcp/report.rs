@@ -453,7 +453,9 @@ instead, [kubernetes-mcp-server](https://github.com/containers/kubernetes-mcp-se
 (Node), in one run of `scripts/bench` ([benches/mcp.rs](../benches/mcp.rs)):
 the same machine, the same local kube-apiserver, the servers interleaved
 call by call. Figures are medians and 95th percentiles of this one run; on
-a shared machine they move from run to run, the ratios less so.
+a shared machine they move from run to run, the ratios less so. This page is
+the `target/bench/benchmarks.md` a run writes, copied here with its chart
+(`target/bench/benchmarks-latency.svg`).
 
 ## Latest run
 
