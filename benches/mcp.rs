@@ -1,14 +1,22 @@
 //! Benchmarks of the release binary, run on demand (`scripts/bench`, or
-//! `KUBE_TESTENV_DIR=… cargo bench --bench mcp`). Each figure is printed next
-//! to a baseline measured in the same run, as a ratio, since shared machines
-//! are noisy:
-//! - spawn → initialize response, vs spawn → exit of `kubectl-mtv version`;
-//! - tools/list latency and size over stdio, vs ping;
-//! - get_providers over stdio, vs the same list through kube-rs directly;
-//! - RSS after 1000 calls;
-//! - Streamable HTTP requests per second (tools/list, get_providers) at 1, 16
-//!   and 64 concurrent keep-alive clients, vs GET /healthz;
-//! - RSS with 1000 open SSE sessions, vs idle;
+//! `KUBE_TESTENV_DIR=… KUBECTL_MTV_BENCH_PEERS=… cargo bench --bench mcp`).
+//! kubectl-mtv is measured side by side with the general Kubernetes MCP
+//! servers users would pick instead (kubernetes-mcp-server and
+//! mcp-server-kubernetes, pinned in benches/peers and installed by
+//! scripts/bench), in one run, interleaved, on the same local API server
+//! (benches/mcp/peers.rs):
+//! - spawn → initialize response;
+//! - tools/list latency and size over stdio;
+//! - one object get through each server's own tool, beside a raw HTTPS GET of
+//!   the same object on a kept-alive connection (the floor);
+//! - RSS idle, after 1,000 and after 10,000 calls;
+//! - Streamable HTTP requests per second (tools/list, the get) at 1, 16 and 64
+//!   concurrent keep-alive clients;
+//! - ours only: RSS with 1000 open SSE sessions, and a watch_plan progress
+//!   notification's latency after a Plan status write.
+//!
+//! The table (every figure with its ratio to ours) and a chart of the latency
+//! distributions go to target/bench/ (benches/mcp/report.rs). Other modes:
 //! - with `KUBECTL_MTV_BASELINE_BIN` set to another build of kubectl-mtv (an
 //!   earlier commit, say): tools/list over stdio, this build vs that one,
 //!   interleaved in one run;
@@ -25,6 +33,11 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+#[path = "mcp/peers.rs"]
+mod peers;
+#[path = "mcp/report.rs"]
+mod report;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-mtv");
 
@@ -69,15 +82,21 @@ impl Stdio_ {
     }
 
     fn spawn_bin(bin: &str, kubeconfig: &str) -> Self {
-        let mut child = Command::new(bin)
-            .arg("mcp-server")
+        let mut cmd = Command::new(bin);
+        cmd.arg("mcp-server")
             .env("KUBECONFIG", kubeconfig)
+            .stderr(Stdio::null());
+        Self::from_command(cmd)
+    }
+
+    /// Spawns `cmd` with piped stdin and stdout, killed on drop.
+    fn from_command(mut cmd: Command) -> Self {
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .unwrap();
+            .unwrap_or_else(|e| panic!("spawn {:?}: {e}", cmd.as_std().get_program()));
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         Stdio_ {
@@ -88,124 +107,52 @@ impl Stdio_ {
         }
     }
 
-    async fn rpc(&mut self, method: &str, params: Value) -> (Value, usize) {
+    /// Sends a request; returns its id.
+    async fn send(&mut self, method: &str, params: Value) -> u64 {
         self.id += 1;
         let msg = json!({"jsonrpc": "2.0", "id": self.id, "method": method, "params": params});
         self.stdin
             .write_all(format!("{msg}\n").as_bytes())
             .await
             .unwrap();
+        self.id
+    }
+
+    /// The next JSON message on stdout (other lines are skipped).
+    async fn next_message(&mut self) -> (Value, usize) {
         let mut line = String::new();
         loop {
             line.clear();
-            self.stdout.read_line(&mut line).await.unwrap();
-            let v: Value = serde_json::from_str(&line).unwrap();
-            if v["id"] == self.id {
+            let n = self.stdout.read_line(&mut line).await.unwrap();
+            assert!(n > 0, "the server closed its stdout");
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
                 return (v, line.len());
             }
         }
     }
 
-    async fn init(&mut self) {
-        self.rpc("initialize", json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}})).await;
+    async fn rpc(&mut self, method: &str, params: Value) -> (Value, usize) {
+        let id = self.send(method, params).await;
+        loop {
+            let (v, n) = self.next_message().await;
+            if v["id"] == id {
+                return (v, n);
+            }
+        }
     }
-}
 
-async fn spawn_to_initialize(kubeconfig: &str) {
-    let runs = 30;
-    let mut init = Vec::new();
-    let mut base = Vec::new();
-    for _ in 0..runs {
-        let t = Instant::now();
-        let st = Command::new(BIN)
-            .arg("version")
-            .stdout(Stdio::null())
-            .status()
+    async fn initialize(&mut self) -> Value {
+        self.rpc("initialize", json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}})).await.0
+    }
+
+    async fn init(&mut self) {
+        self.initialize().await;
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        self.stdin
+            .write_all(format!("{note}\n").as_bytes())
             .await
             .unwrap();
-        assert!(st.success());
-        base.push(t.elapsed());
-        let t = Instant::now();
-        let mut s = Stdio_::spawn(kubeconfig);
-        s.init().await;
-        init.push(t.elapsed());
-        drop(s.stdin);
-        let _ = s.child.wait().await;
     }
-    let (bi, bi95) = stats(base);
-    let (mi, mi95) = stats(init);
-    println!("spawn -> initialize response ({runs} runs): median {} (p95 {}); baseline spawn -> exit of `version`: median {} (p95 {}); ratio {:.2}", ms(mi), ms(mi95), ms(bi), ms(bi95), mi.as_secs_f64() / bi.as_secs_f64());
-}
-
-async fn stdio_calls(env: &HashMap<String, String>) {
-    let kubeconfig = &env["KUBECONFIG"];
-    let mut s = Stdio_::spawn(kubeconfig);
-    s.init().await;
-    let mut ping = Vec::new();
-    let mut list = Vec::new();
-    let mut size = 0;
-    for _ in 0..200 {
-        let t = Instant::now();
-        s.rpc("ping", json!({})).await;
-        ping.push(t.elapsed());
-        let t = Instant::now();
-        let (_, n) = s.rpc("tools/list", json!({})).await;
-        list.push(t.elapsed());
-        size = n;
-    }
-    let (p, _) = stats(ping);
-    let (l, l95) = stats(list);
-    println!("tools/list over stdio (200 runs): median {} (p95 {}), {} bytes per response line; baseline ping: median {}; ratio {:.2}", ms(l), ms(l95), size, ms(p), l.as_secs_f64() / p.as_secs_f64());
-
-    // get_providers vs the same list through kube-rs directly.
-    let ns = "bench";
-    let _ = std::process::Command::new("kubectl")
-        .args(["--kubeconfig", kubeconfig, "create", "namespace", ns])
-        .output();
-    let spec = json!({"type": "vsphere", "url": "https://vc/sdk", "secret": {"name": "s", "namespace": ns}});
-    for i in 0..5 {
-        s.rpc("tools/call", json!({"name": "create_provider", "arguments": {"name": format!("p{i}"), "namespace": ns, "spec": spec}})).await;
-    }
-    let kc = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .unwrap();
-    let client = kube::Client::try_from(cfg).unwrap();
-    let ar = kube::discovery::ApiResource {
-        group: "forklift.konveyor.io".into(),
-        version: "v1beta1".into(),
-        api_version: "forklift.konveyor.io/v1beta1".into(),
-        kind: "Provider".into(),
-        plural: "providers".into(),
-    };
-    let api: kube::Api<kube::api::DynamicObject> = kube::Api::namespaced_with(client, ns, &ar);
-    let calls = 1000;
-    let mut direct = Vec::new();
-    let mut mcp = Vec::new();
-    for _ in 0..calls {
-        let t = Instant::now();
-        let l = api.list(&Default::default()).await.unwrap();
-        direct.push(t.elapsed());
-        assert_eq!(l.items.len(), 5);
-        let t = Instant::now();
-        let (r, _) = s
-            .rpc(
-                "tools/call",
-                json!({"name": "get_providers", "arguments": {"namespace": ns}}),
-            )
-            .await;
-        mcp.push(t.elapsed());
-        assert_eq!(r["result"]["isError"], false);
-    }
-    let (d, d95) = stats(direct);
-    let (m, m95) = stats(mcp);
-    println!("get_providers (5 objects) over stdio ({calls} calls): median {} (p95 {}); baseline kube-rs list in-process: median {} (p95 {}); ratio {:.2}", ms(m), ms(m95), ms(d), ms(d95), m.as_secs_f64() / d.as_secs_f64());
-    let pid = s.child.id().unwrap();
-    println!(
-        "RSS of the stdio server after {} tool calls and 400 other requests: {} KiB",
-        calls + 5,
-        rss_kib(pid)
-    );
 }
 
 /// A keep-alive HTTP/1.1 client connection.
@@ -213,38 +160,146 @@ struct Conn {
     r: BufReader<TcpStream>,
 }
 
-impl Conn {
-    async fn open(port: u16) -> Self {
-        let s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        s.set_nodelay(true).unwrap();
-        Conn {
-            r: BufReader::new(s),
-        }
-    }
+/// An HTTP response: status, headers (names lowercased) and body.
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
 
-    async fn send(&mut self, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
-        let req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n{headers}\r\n{body}", body.len());
-        self.r.get_mut().write_all(req.as_bytes()).await.unwrap();
-        let mut line = String::new();
-        self.r.read_line(&mut line).await.unwrap();
-        let status: u16 = line.split(' ').nth(1).unwrap().parse().unwrap();
-        let mut len = 0;
-        loop {
-            line.clear();
-            self.r.read_line(&mut line).await.unwrap();
-            if line == "\r\n" {
-                break;
-            }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                len = v.trim().parse().unwrap();
-            }
-        }
-        let mut body = vec![0; len];
-        self.r.read_exact(&mut body).await.unwrap();
-        (status, String::from_utf8(body).unwrap())
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
+fn bad(what: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned())
+}
+
+impl Conn {
+    async fn open(port: u16) -> Self {
+        Self::try_open(port).await.unwrap()
+    }
+
+    async fn try_open(port: u16) -> std::io::Result<Self> {
+        let s = TcpStream::connect(("127.0.0.1", port)).await?;
+        s.set_nodelay(true)?;
+        Ok(Conn {
+            r: BufReader::new(s),
+        })
+    }
+
+    async fn send(&mut self, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
+        let r = self.try_send(method, path, headers, body).await.unwrap();
+        (r.status, r.body)
+    }
+
+    async fn line(&mut self, line: &mut String) -> std::io::Result<()> {
+        line.clear();
+        if self.r.read_line(line).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(())
+    }
+
+    /// One request; the response body is read by Content-Length or chunked
+    /// transfer coding (an SSE stream that ends after the response).
+    async fn try_send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &str,
+        body: &str,
+    ) -> std::io::Result<Resp> {
+        let req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n{headers}\r\n{body}", body.len());
+        self.r.get_mut().write_all(req.as_bytes()).await?;
+        let mut line = String::new();
+        self.line(&mut line).await?;
+        let status: u16 = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad("status line"))?;
+        let (mut len, mut chunked, mut hs) = (0, false, Vec::new());
+        loop {
+            self.line(&mut line).await?;
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                if k == "content-length" {
+                    len = v.parse().map_err(|_| bad("content-length"))?;
+                }
+                if k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked") {
+                    chunked = true;
+                }
+                hs.push((k, v));
+            }
+        }
+        let mut body = Vec::new();
+        if chunked {
+            loop {
+                self.line(&mut line).await?;
+                let size = line.trim().split(';').next().unwrap_or("");
+                let size = usize::from_str_radix(size, 16).map_err(|_| bad("chunk size"))?;
+                if size == 0 {
+                    // Trailers, up to the empty line.
+                    loop {
+                        self.line(&mut line).await?;
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    break;
+                }
+                let start = body.len();
+                body.resize(start + size, 0);
+                self.r.read_exact(&mut body[start..]).await?;
+                self.line(&mut line).await?;
+            }
+        } else {
+            body.resize(len, 0);
+            self.r.read_exact(&mut body).await?;
+        }
+        Ok(Resp {
+            status,
+            headers: hs,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+}
+
+/// The JSON-RPC message in a response body: plain JSON, or the `data:` of the
+/// SSE event that carries a response (Streamable HTTP allows either).
+fn json_of(body: &str) -> Option<Value> {
+    if body.trim_start().starts_with(['{', '[']) {
+        return serde_json::from_str(body).ok();
+    }
+    body.split("\n\n").find_map(|event| {
+        let data: Vec<&str> = event
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(str::trim_start)
+            .collect();
+        let v: Value = serde_json::from_str(&data.join("\n")).ok()?;
+        v.get("id").is_some().then_some(v)
+    })
+}
+
+/// A JSON-RPC response that is neither an error nor a failed tool call.
+fn succeeded(v: &Value) -> bool {
+    v.get("error").is_none() && v.get("result").is_some() && v["result"]["isError"] != true
+}
+
+/// Requests per second that succeeded (JSON-RPC result, not a tool error)
+/// from `clients` keep-alive connections posting for `dur`, and how many did
+/// not. Requests still in flight at the deadline are waited for, and the rate
+/// is over the whole time taken.
 async fn rps(
     port: u16,
     clients: usize,
@@ -253,99 +308,54 @@ async fn rps(
     path: &'static str,
     headers: String,
     body: String,
-) -> f64 {
-    let deadline = Instant::now() + dur;
+) -> (f64, u64) {
+    let start = Instant::now();
+    let deadline = start + dur;
     let mut tasks = Vec::new();
     for i in 0..clients {
         let (headers, body) = (headers.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
-            let mut c = Conn::open(port).await;
-            let mut n = 0u64;
+            let mut conn: Option<Conn> = None;
+            let (mut ok, mut failed) = (0u64, 0u64);
             while Instant::now() < deadline {
+                let c = match conn.as_mut() {
+                    Some(c) => c,
+                    None => match Conn::try_open(port).await {
+                        Ok(c) => conn.insert(c),
+                        Err(_) => {
+                            failed += 1;
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            continue;
+                        }
+                    },
+                };
                 // Every request gets its own JSON-RPC id: ids are unique per session.
+                let n = ok + failed;
                 let b = body.replace("\"@ID\"", &format!("{}", i as u64 * 1_000_000_000 + n));
-                let (st, resp) = c.send(method, path, &headers, &b).await;
-                assert_eq!(st, 200);
-                assert!(
-                    !resp.contains("\"isError\":true") && !resp.contains("\"error\""),
-                    "{resp}"
-                );
-                n += 1;
+                let sent = c.try_send(method, path, &headers, &b);
+                match tokio::time::timeout(Duration::from_secs(30), sent).await {
+                    Ok(Ok(r))
+                        if r.status == 200 && json_of(&r.body).is_some_and(|v| succeeded(&v)) =>
+                    {
+                        ok += 1
+                    }
+                    Ok(Ok(_)) => failed += 1,
+                    _ => {
+                        failed += 1;
+                        conn = None;
+                    }
+                }
             }
-            n
+            (ok, failed)
         }));
     }
-    let mut total = 0;
+    let (mut ok, mut failed) = (0, 0);
     for t in tasks {
-        total += t.await.unwrap();
+        let (o, f) = t.await.unwrap();
+        ok += o;
+        failed += f;
     }
-    total as f64 / dur.as_secs_f64()
-}
-
-async fn http(env: &HashMap<String, String>) {
-    let (child, port) = http_server(env, &["--max-sessions", "2000"]).await;
-    let mut c = Conn::open(port).await;
-    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "b", "version": "0"}}});
-    let req = format!("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n{init}", init.to_string().len());
-    c.r.get_mut().write_all(req.as_bytes()).await.unwrap();
-    let mut head = String::new();
-    let sid = loop {
-        head.clear();
-        c.r.read_line(&mut head).await.unwrap();
-        if let Some(v) = head.to_ascii_lowercase().strip_prefix("mcp-session-id:") {
-            break v.trim().to_owned();
-        }
-    };
-    let headers = format!(
-        "Content-Type: application/json\r\nAccept: application/json\r\nMcp-Session-Id: {sid}\r\n"
-    );
-    let list = json!({"jsonrpc": "2.0", "id": "@ID", "method": "tools/list"}).to_string();
-    let get = json!({"jsonrpc": "2.0", "id": "@ID", "method": "tools/call", "params": {"name": "get_providers", "arguments": {"namespace": "bench"}}}).to_string();
-    let dur = Duration::from_secs(3);
-    for clients in [1, 16, 64] {
-        // The same clients post an MCP request on /mcp, or GET the trivial /healthz.
-        let mcp = |body: &String| {
-            rps(
-                port,
-                clients,
-                dur,
-                "POST",
-                "/mcp",
-                headers.clone(),
-                body.clone(),
-            )
-        };
-        let base = rps(
-            port,
-            clients,
-            dur,
-            "GET",
-            "/healthz",
-            String::new(),
-            String::new(),
-        )
-        .await;
-        let l = mcp(&list).await;
-        let g = mcp(&get).await;
-        println!("Streamable HTTP, {clients:>2} clients: tools/list {l:.0} req/s, get_providers {g:.0} req/s; baseline GET /healthz {base:.0} req/s; ratios {:.2} and {:.2}", l / base, g / base);
-    }
-    let pid = child.id().unwrap();
-    let idle = rss_kib(pid);
-    let mut streams = Vec::new();
-    for _ in 0..1000 {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        s.write_all(b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            .await
-            .unwrap();
-        let mut buf = [0u8; 512];
-        let n = s.read(&mut buf).await.unwrap();
-        assert!(String::from_utf8_lossy(&buf[..n]).contains("200"));
-        streams.push(s);
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let open = rss_kib(pid);
-    println!("RSS of the HTTP server: {idle} KiB before, {open} KiB with 1000 open SSE sessions ({:.1} KiB per session; ratio {:.2})", (open - idle) as f64 / 1000.0, open as f64 / idle as f64);
-    drop(streams);
+    (ok as f64 / start.elapsed().as_secs_f64(), failed)
 }
 
 #[tokio::main]
@@ -365,9 +375,7 @@ async fn main() {
         compare_builds(&baseline, &env["KUBECONFIG"]).await;
         return;
     }
-    spawn_to_initialize(&env["KUBECONFIG"]).await;
-    stdio_calls(&env).await;
-    http(&env).await;
+    peers::run(&env).await;
 }
 
 /// tools/list over stdio, this build vs `baseline`, interleaved call by call.
