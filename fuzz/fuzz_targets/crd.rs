@@ -32,12 +32,6 @@ fuzz_target!(|data: &[u8]| {
     };
     // The operator settings, when the CRD is a ForkliftController.
     let settings = settings::settings(&resources);
-    let _ = emit::source(
-        &resources,
-        &summaries,
-        &tools,
-        &settings,
-        &[model],
-        "/generated",
-    );
+    let _ = emit::models_source(&resources, &[model]);
+    let _ = emit::source(&resources, &summaries, &tools, &settings, "/generated");
 });
