@@ -131,6 +131,27 @@ impl Stdio_ {
         }
     }
 
+    /// A request and its response, and the time from sending it to having
+    /// read the response's line: the client's JSON parse is not counted (it
+    /// would dominate for a 40 KB tools/list, and it is the client's cost,
+    /// not the server's).
+    async fn rpc_timed(&mut self, method: &str, params: Value) -> (Value, usize, Duration) {
+        let t = Instant::now();
+        let id = self.send(method, params).await;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = self.stdout.read_line(&mut line).await.unwrap();
+            let took = t.elapsed();
+            assert!(n > 0, "the server closed its stdout");
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                if v["id"] == id {
+                    return (v, line.len(), took);
+                }
+            }
+        }
+    }
+
     async fn rpc(&mut self, method: &str, params: Value) -> (Value, usize) {
         let id = self.send(method, params).await;
         loop {

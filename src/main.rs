@@ -193,7 +193,8 @@ async fn serve(args: ServerArgs, access: AccessOptions) -> anyhow::Result<()> {
     }
     tracing::info!("Starting kubectl-mtv MCP server in stdio mode");
     tracing::info!("Server is ready and listening for MCP protocol messages on stdin/stdout");
-    transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout()).await?;
+    let (stdin, stdout) = transport::stdio::process_stdio();
+    transport::stdio::serve(engine, stdin, stdout).await?;
     tracing::info!("stdin closed; exiting");
     Ok(())
 }

@@ -307,7 +307,8 @@ async fn changed_crds_are_reported_pulled_regenerated_and_noticed_once() {
     assert_eq!(g.resources.len(), 15);
     let plan = g.resources.iter().position(|r| r.kind == "Plan").unwrap();
     assert!(
-        g.models_source.contains("pub cutover_priority: Option<i64>"),
+        g.models_source
+            .contains("pub cutover_priority: Option<i64>"),
         "model field"
     );
     assert!(

@@ -1106,3 +1106,49 @@ async fn the_call_command_runs_one_tool_from_a_shell() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
 }
+
+/// stdin and stdout that are not separate pipes (stdin a file, stdout and
+/// stderr one pipe, as `2>&1` makes them) take tokio's blocking stdio
+/// instead of non-blocking pipes: the server answers every line and its log
+/// lines still reach the shared pipe.
+#[test]
+fn stdio_from_a_file_into_a_pipe_shared_with_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' -v 3 mcp-server < '{}' 2>&1",
+            env!("CARGO_BIN_EXE_kubectl-mtv"),
+            input.display()
+        ))
+        .env("KUBECONFIG", dir.path().join("none"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let replies: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(replies.len(), 2, "{text}");
+    assert_eq!(replies[0]["id"], 1);
+    assert!(replies[1]["result"]["tools"].as_array().unwrap().len() > 10);
+    assert!(
+        text.contains("stdio mode"),
+        "the log line is missing: {}",
+        &text[..text.len().min(400)]
+    );
+}

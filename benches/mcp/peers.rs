@@ -315,12 +315,8 @@ pub async fn run(env: &HashMap<String, String>) {
         for k in 0..live.len() {
             let i = live[(round + k) % live.len()];
             let s = procs.get_mut(&i).unwrap();
-            let t = Instant::now();
-            let (v, n) = s.rpc("tools/list", json!({})).await;
-            let d = t.elapsed();
-            let t = Instant::now();
-            let (r, _) = s.rpc("tools/call", spec(i).get_params()).await;
-            let g = t.elapsed();
+            let (v, n, d) = s.rpc_timed("tools/list", json!({})).await;
+            let (r, _, g) = s.rpc_timed("tools/call", spec(i).get_params()).await;
             let fig = &mut report.servers[i];
             if !succeeded(&v) {
                 fig.errors += 1;

@@ -374,10 +374,26 @@ impl Registry {
         for m in super::overlays::mutators() {
             b.mutators.push(m);
         }
-        for set in all_toolsets() {
-            if opts.toolsets.iter().any(|t| t == "all" || t == set.name) {
-                b = b.toolset(set);
+        // Every toolset is built once (building a tool builds its schemas):
+        // served ones join the catalogue, the others only lend their names
+        // to the "not served" explanations.
+        let served = |name: &str| opts.toolsets.iter().any(|t| t == "all" || t == name);
+        let (serve, rest): (Vec<Toolset>, Vec<Toolset>) =
+            all_toolsets().into_iter().partition(|set| served(set.name));
+        for set in rest {
+            for t in set.tools {
+                let name = t.definition().name().to_owned();
+                let instead = replaced_by(&name)
+                    .map(|by| format!("; {by} does its job"))
+                    .unwrap_or_default();
+                b.unserved.insert(
+                    name,
+                    format!("it is in the {} toolset, which this server does not serve (start it with --toolsets {},{}){instead}", set.name, opts.toolsets.join(","), set.name),
+                );
             }
+        }
+        for set in serve {
+            b = b.toolset(set);
         }
         if opts.read_only {
             b = b.read_only();
@@ -387,20 +403,6 @@ impl Registry {
                 "this server runs with --disable-destructive, so it serves no tool that deletes or overwrites",
                 |d| !d.destructive(),
             );
-        }
-        for set in all_toolsets() {
-            if !opts.toolsets.iter().any(|t| t == "all" || t == set.name) {
-                for t in set.tools {
-                    let name = t.definition().name().to_owned();
-                    let instead = replaced_by(&name)
-                        .map(|by| format!("; {by} does its job"))
-                        .unwrap_or_default();
-                    b.unserved.insert(
-                        name,
-                        format!("it is in the {} toolset, which this server does not serve (start it with --toolsets {},{}){instead}", set.name, opts.toolsets.join(","), set.name),
-                    );
-                }
-            }
         }
         if let Some(n) = opts.page_size {
             b = b.page_size(n);

@@ -15,6 +15,58 @@ use crate::engine::outbox::{outbox, REPLY_CAPACITY};
 use crate::engine::Engine;
 use crate::protocol::jsonrpc;
 
+/// The process's stdin and stdout for [`serve`]. Where they are pipes (as
+/// an MCP client starts the server) they are read and written without
+/// blocking, from the runtime's own threads; tokio's `stdin()`/`stdout()`
+/// would pass every read and write through its blocking thread pool, a
+/// thread hop per message each way. Anything else (a file, a terminal), or
+/// stdout sharing its pipe with stderr (whose log lines are written
+/// blocking), falls back to tokio's.
+pub fn process_stdio() -> (
+    Box<dyn AsyncRead + Unpin + Send>,
+    Box<dyn AsyncWrite + Unpin + Send>,
+) {
+    use std::os::fd::AsFd;
+    use tokio::net::unix::pipe;
+    let input: Box<dyn AsyncRead + Unpin + Send> = match std::io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .and_then(|fd| pipe::Receiver::from_owned_fd(fd).ok())
+    {
+        Some(r) => Box::new(r),
+        None => Box::new(tokio::io::stdin()),
+    };
+    let output: Box<dyn AsyncWrite + Unpin + Send> = match (!stdout_shares_stderr())
+        .then(|| std::io::stdout().as_fd().try_clone_to_owned().ok())
+        .flatten()
+        .and_then(|fd| pipe::Sender::from_owned_fd(fd).ok())
+    {
+        Some(w) => Box::new(w),
+        None => Box::new(tokio::io::stdout()),
+    };
+    (input, output)
+}
+
+/// Whether stdout and stderr are the same pipe (`2>&1`): making one
+/// non-blocking would make the other so too.
+fn stdout_shares_stderr() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let meta = |fd: std::os::fd::BorrowedFd<'_>| {
+        fd.try_clone_to_owned()
+            .ok()
+            .and_then(|f| std::fs::File::from(f).metadata().ok())
+    };
+    use std::os::fd::AsFd;
+    match (
+        meta(std::io::stdout().as_fd()),
+        meta(std::io::stderr().as_fd()),
+    ) {
+        (Some(a), Some(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => true,
+    }
+}
+
 /// How long calls still running at end of input may finish.
 const EOF_GRACE: Duration = Duration::from_millis(500);
 /// Longest accepted line.
@@ -29,15 +81,21 @@ where
     let (tx, mut rx) = outbox(REPLY_CAPACITY, engine.limits.notification_queue);
     let writer = tokio::spawn(async move {
         let mut out = output;
+        // One write per message, its newline included.
+        let mut line = Vec::new();
         while let Some(frame) = rx.next().await {
             tracing::trace!(
                 bytes = frame.bytes().len(),
                 error = frame.is_error(),
                 "sent"
             );
-            let ok = out.write_all(frame.bytes()).await.is_ok()
-                && out.write_all(b"\n").await.is_ok()
-                && out.flush().await.is_ok();
+            line.clear();
+            line.extend_from_slice(frame.bytes());
+            line.push(b'\n');
+            let ok = out.write_all(&line).await.is_ok() && out.flush().await.is_ok();
+            if line.capacity() > 1024 * 1024 {
+                line = Vec::new();
+            }
             if !ok {
                 break;
             }
