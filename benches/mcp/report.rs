@@ -487,7 +487,10 @@ Versions:
   (`get_providers` name+namespace for kubectl-mtv, `resources_get` with
   apiVersion/kind/name/namespace for kubernetes-mcp-server, `kubectl_get`
   with resourceType/name/namespace/output json for mcp-server-kubernetes), after
-  {warmup} warm-up rounds. The raw GET is `GET /apis/forklift.konveyor.io/v1beta1/namespaces/bench/providers/p0`
+  {warmup} warm-up rounds. A call is timed from writing its request to
+  having read its response's line, before the client parses the JSON (the
+  parse is the client's cost, and for a 40 KB tools/list it would outweigh
+  the server's). The raw GET is `GET /apis/forklift.konveyor.io/v1beta1/namespaces/bench/providers/p0`
   through a kube-rs client (bearer token from the kubeconfig, kept-alive
   HTTPS connection), text not parsed: the floor for any get.
 - **RSS**: VmRSS of the server process after initialize, after its 1,000th
