@@ -8,7 +8,7 @@ use kubectl_mtv::cli::{Cli, Command, CrdsCommand, ServerArgs, VersionFormat};
 use kubectl_mtv::cluster::{AccessOptions, ClusterAccess, Identity};
 use kubectl_mtv::engine::Engine;
 use kubectl_mtv::tools::version;
-use kubectl_mtv::tools::{Registry, ToolSettings};
+use kubectl_mtv::tools::{BackgroundRegistry, Registry, ToolSettings};
 use kubectl_mtv::{logging, transport};
 
 /// How long `version` waits for the cluster, as upstream.
@@ -128,6 +128,16 @@ fn main() -> ExitCode {
             CrdsCommand::Pull(a) => kubectl_mtv::crds::command::pull(a, &cli.kube),
         },
         Command::McpServer(args) => {
+            // The catalogue (every tool's schemas, the tools/list pages)
+            // builds on its own thread while the server starts and answers
+            // initialize (tools/background.rs).
+            let catalogue = match args.catalogue.options() {
+                Ok(opts) => BackgroundRegistry::spawn(opts),
+                Err(e) => {
+                    eprintln!("kubectl-mtv: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             logging::init(cli.verbose);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -137,7 +147,7 @@ fn main() -> ExitCode {
                 flags: args.kube.clone().or(&cli.kube),
                 allowed_servers: args.allowed_servers.clone(),
             };
-            match runtime.block_on(serve(args, access)) {
+            match runtime.block_on(serve(args, access, catalogue)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("kubectl-mtv: {e:#}");
@@ -148,22 +158,24 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(args: ServerArgs, access: AccessOptions) -> anyhow::Result<()> {
+async fn serve(
+    args: ServerArgs,
+    access: AccessOptions,
+    catalogue: BackgroundRegistry,
+) -> anyhow::Result<()> {
     let settings = ToolSettings {
         watch_server_timeout: std::time::Duration::from_secs(args.watch_server_timeout.max(1)),
         kubelet_timeout: std::time::Duration::from_secs(args.kubelet_timeout.max(1)),
         inventory: access.flags.inventory_settings(),
         ..Default::default()
     };
-    let opts = args.catalogue.options().map_err(anyhow::Error::msg)?;
     let limits = kubectl_mtv::engine::Limits {
         calls_per_session: args.max_calls_per_session.max(1),
         calls: args.max_calls.max(1),
         batch: args.max_batch.max(1),
         notification_queue: args.notification_queue.max(1),
     };
-    let mut engine =
-        Engine::new(Registry::with_options(&opts), access, settings).with_limits(limits);
+    let mut engine = Engine::building(catalogue, access, settings).with_limits(limits);
     if let Some(path) = &args.audit_log {
         let log = kubectl_mtv::audit::AuditLog::open(path)
             .map_err(|e| anyhow::anyhow!("--audit-log {}: {e}", path.display()))?;

@@ -33,7 +33,8 @@ use crate::protocol::jsonrpc::{
 };
 use crate::protocol::{Action, Incoming, LogLevel, Message, ServerInfo, Session};
 use crate::tools::{
-    coerce_arguments, CallContext, ProgressSink, Registry, ToolError, ToolSettings,
+    coerce_arguments, BackgroundRegistry, CallContext, ProgressSink, Registry, ToolError,
+    ToolSettings,
 };
 
 /// A running tool call (or a batch of them) whose reply comes later.
@@ -130,14 +131,21 @@ pub struct Engine {
     pub limits: Limits,
     /// Tool calls running now, all sessions.
     running: Arc<AtomicUsize>,
-    pub registry: Registry,
+    /// The served catalogue, maybe still being built (see
+    /// [`BackgroundRegistry`]); it dereferences to the [`Registry`].
+    pub registry: BackgroundRegistry,
     pub access: Arc<ClusterAccess>,
     pub info: ServerInfo,
-    pub settings: Arc<ToolSettings>,
+    /// Settings for tool calls, completed with the served tools' names
+    /// once the catalogue is built (the first tool call).
+    base_settings: ToolSettings,
+    settings: OnceLock<Arc<ToolSettings>>,
     shutdown: CancellationToken,
     audit: Option<Arc<AuditLog>>,
-    /// Who the server itself acts as, for audit lines of calls without a token.
-    own_identity: String,
+    /// Who the server itself acts as, for audit lines of calls without a
+    /// token: read from these flags (and the kubeconfig) at the first such line.
+    own_identity: OnceLock<String>,
+    identity_flags: crate::cli::KubeFlags,
 }
 
 /// One client session: protocol state and its in-flight tool calls.
@@ -244,18 +252,23 @@ Migration workflow: (1) a source Provider (spec.type vsphere, ovirt, openstack, 
 When a user says a plan is failing or asks how it is going, call describe_plan first; then get_events and get_logs. Before create or patch, read field docs with explain_resource; use dry_run to check a change. Pass namespace (or all_namespaces for get tools).";
 
 impl Engine {
-    pub fn new(registry: Registry, access: AccessOptions, mut settings: ToolSettings) -> Self {
-        let own_identity = crate::cluster::describe_own_identity(&access.flags);
-        settings.served_tools = registry
-            .tools()
-            .iter()
-            .map(|t| t.definition().name().to_owned())
-            .collect();
+    pub fn new(registry: Registry, access: AccessOptions, settings: ToolSettings) -> Self {
+        Self::building(BackgroundRegistry::ready(registry), access, settings)
+    }
+
+    /// An engine whose catalogue may still be building: nothing waits for it
+    /// before a message needs it.
+    pub fn building(
+        registry: BackgroundRegistry,
+        access: AccessOptions,
+        settings: ToolSettings,
+    ) -> Self {
         Engine {
             limits: Limits::default(),
             running: Arc::new(AtomicUsize::new(0)),
             audit: None,
-            own_identity,
+            own_identity: OnceLock::new(),
+            identity_flags: access.flags.clone(),
             registry,
             access: Arc::new(ClusterAccess::new(access)),
             info: ServerInfo {
@@ -263,9 +276,31 @@ impl Engine {
                 version: env!("CARGO_PKG_VERSION").into(),
                 instructions: Some(INSTRUCTIONS.into()),
             },
-            settings: Arc::new(settings),
+            base_settings: settings,
+            settings: OnceLock::new(),
             shutdown: CancellationToken::new(),
         }
+    }
+
+    /// Who the server itself acts as (the audit log's caller for calls
+    /// without a token of their own).
+    fn own_identity(&self) -> &str {
+        self.own_identity
+            .get_or_init(|| crate::cluster::describe_own_identity(&self.identity_flags))
+    }
+
+    /// Settings for tool calls, with the served tools' names.
+    pub fn settings(&self) -> &Arc<ToolSettings> {
+        self.settings.get_or_init(|| {
+            let mut settings = self.base_settings.clone();
+            settings.served_tools = self
+                .registry
+                .tools()
+                .iter()
+                .map(|t| t.definition().name().to_owned())
+                .collect();
+            Arc::new(settings)
+        })
     }
 
     /// Bounds calls, batches and notification queues.
@@ -588,7 +623,7 @@ impl Engine {
         let ctx = CallContext::new(
             Arc::clone(&self.access),
             identity,
-            Arc::clone(&self.settings),
+            Arc::clone(self.settings()),
             cancel,
             deadline,
             progress,
@@ -649,7 +684,7 @@ impl Drop for CallRecord<'_> {
             log.record(&audit::Entry {
                 origin: &self.origin,
                 identity: &self.identity,
-                default_caller: &self.engine.own_identity,
+                default_caller: self.engine.own_identity(),
                 tool: &self.tool,
                 arguments,
                 outcome: self.outcome,

@@ -106,6 +106,11 @@ pub trait ToolCatalog {
     fn prompts(&self) -> Option<&dyn PromptCatalog> {
         None
     }
+    /// Whether [`Self::prompts`] offers any (asked at `initialize`, which
+    /// must not wait for a catalogue still being built).
+    fn offers_prompts(&self) -> bool {
+        self.prompts().is_some()
+    }
 }
 
 /// Prompts a session can list and get.
@@ -223,7 +228,7 @@ impl Session {
         };
         let reply = |result: Value| Ok(Action::Reply(Frame::response(id, &result)));
         match method {
-            "initialize" => reply(self.initialize(&params, info, tools.prompts().is_some())?),
+            "initialize" => reply(self.initialize(&params, info, tools.offers_prompts())?),
             "ping" => reply(json!({})),
             _ if self.version.is_none() && is_known(method) => Err(RpcError::new(
                 INVALID_REQUEST,

@@ -25,6 +25,7 @@
 
 pub mod access;
 pub mod args;
+pub mod background;
 pub mod context;
 pub mod crud;
 pub mod error;
@@ -53,6 +54,7 @@ use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+pub use background::BackgroundRegistry;
 pub use context::{CallContext, ProgressSink, ToolSettings};
 pub use error::{ToolError, ToolResult};
 pub use output::ToolOutput;
