@@ -139,10 +139,18 @@ fn main() -> ExitCode {
                 }
             };
             logging::init(cli.verbose);
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
+            // stdio serves one client: one thread runs every task, so a
+            // call's hand-offs (reader, tool, kube client, connection,
+            // writer) are task switches, not thread wake-ups. HTTP serves
+            // many clients on every core.
+            let runtime = if args.sse {
+                tokio::runtime::Builder::new_multi_thread()
+            } else {
+                tokio::runtime::Builder::new_current_thread()
+            }
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
             let access = AccessOptions {
                 flags: args.kube.clone().or(&cli.kube),
                 allowed_servers: args.allowed_servers.clone(),
