@@ -77,6 +77,21 @@ pub fn generate(crd_dir: &Path, data_dir_expr: &str) -> Result<Generated> {
     })
 }
 
+/// What both build scripts do: generate from the CRD folder `crds` (relative
+/// to the crate's manifest) and `write` the part that crate compiles into
+/// OUT_DIR. Re-run only when the CRDs or the build script change.
+pub fn build_script(crds: &str, write: fn(&Generated, &Path) -> Result<()>) {
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
+    let crd_dir = Path::new(&var("CARGO_MANIFEST_DIR")).join(crds);
+    let out = std::path::PathBuf::from(var("OUT_DIR"));
+    println!("cargo:rerun-if-changed={crds}");
+    println!("cargo:rerun-if-changed=build.rs");
+    let data_dir = out.to_str().expect("OUT_DIR is UTF-8").replace('\\', "/");
+    let generated = generate(&crd_dir, &data_dir)
+        .unwrap_or_else(|e| panic!("code generation from {} failed: {e:#}", crd_dir.display()));
+    write(&generated, &out).unwrap_or_else(|e| panic!("writing generated code failed: {e:#}"));
+}
+
 impl Generated {
     /// Writes the tables (`generated.rs`) and the data files they include
     /// into `dir`, skipping files whose contents are unchanged (so dependants
