@@ -2,6 +2,31 @@
 
 use serde_json::{json, Value};
 
+/// Most bytes of an error text.
+pub const ERROR_BUDGET: usize = 8 * 1024;
+
+/// `text` cut to about `budget` bytes: its first and last parts, with how
+/// much was left out between them (on character boundaries).
+fn clip_middle(text: String, budget: usize) -> String {
+    if text.len() <= budget {
+        return text;
+    }
+    let floor = |i: usize| {
+        (0..=i)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0)
+    };
+    let head = floor(budget / 2);
+    let tail = floor(text.len() - budget / 2 + 64).max(head);
+    format!(
+        "{} …({} bytes left out)… {}",
+        &text[..head],
+        tail - head,
+        &text[tail..]
+    )
+}
+
 /// What a tool call produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolOutput {
@@ -19,10 +44,12 @@ impl ToolOutput {
         }
     }
 
-    /// A failure the caller can act on; the server goes on.
+    /// A failure the caller can act on; the server goes on. An error text
+    /// longer than [`ERROR_BUDGET`] (one quoting a huge argument, say) keeps
+    /// its start and its end, where the fix is said.
     pub fn error(text: impl Into<String>) -> Self {
         ToolOutput {
-            text: text.into(),
+            text: clip_middle(text.into(), ERROR_BUDGET),
             structured: None,
             is_error: true,
         }
@@ -76,5 +103,26 @@ mod tests {
             json!({"content": [{"type": "text", "text": "hi"}], "isError": false, "structuredContent": {"a": 1}})
         );
         assert_eq!(ToolOutput::error("no").to_result()["isError"], true);
+    }
+}
+
+#[cfg(test)]
+mod clip_tests {
+    use super::*;
+
+    #[test]
+    fn long_errors_keep_their_start_and_their_end() {
+        let quoted = format!(
+            "\"{}é\" is not a setting. get_settings finds settings",
+            "Q".repeat(70_000)
+        );
+        let out = ToolOutput::error(quoted.clone());
+        assert!(out.text.len() <= ERROR_BUDGET + 64, "{}", out.text.len());
+        assert!(out.text.starts_with("\"QQQ"));
+        assert!(out
+            .text
+            .ends_with("é\" is not a setting. get_settings finds settings"));
+        assert!(out.text.contains("bytes left out"));
+        assert_eq!(ToolOutput::error("short").text, "short");
     }
 }

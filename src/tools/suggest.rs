@@ -14,10 +14,19 @@ pub fn close_matches<'a>(
     take: usize,
 ) -> Vec<&'a str> {
     let word = word.to_lowercase();
+    let word_chars = word.chars().count();
     let mut close: Vec<(usize, &str)> = candidates
         .into_iter()
         .filter_map(|c| {
             let lower = c.to_lowercase();
+            // The edit distance is at least the length gap, and exactly it
+            // when one string contains the other: past the bound, no need
+            // to compute it (quadratic in the lengths, and a word can be a
+            // 4 MiB argument).
+            let gap = lower.chars().count().abs_diff(word_chars);
+            if gap > max_edits {
+                return (lower.contains(&word) || word.contains(&lower)).then_some((gap, c));
+            }
             let d = distance(&lower, &word);
             (d <= max_edits || lower.contains(&word) || word.contains(&lower)).then_some((d, c))
         })
@@ -30,6 +39,46 @@ pub fn close_matches<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the tool_args fuzz target: set_setting with a 7 KB name
+    /// took 0.7 s computing edit distances to every setting name. Words far
+    /// longer (or shorter) than a candidate now skip the distance; what is
+    /// found, and its order, stay the same.
+    #[test]
+    fn words_much_longer_than_the_candidates_match_by_containment_in_the_same_order() {
+        let names = [
+            "controller_max_vm_inflight",
+            "feature_vmware_system_serial_number",
+            "vddk_image",
+        ];
+        let long = format!(
+            "{}feature_vmware_system_serial_number{}",
+            "Q".repeat(4000),
+            "$".repeat(3000)
+        );
+        assert_eq!(
+            close_matches(&long, names, 4, 3),
+            ["feature_vmware_system_serial_number"]
+        );
+        let both = format!("{}controller_max_vm_inflight-vddk_image", "x".repeat(50));
+        // Both contained: the shorter candidate is further away.
+        assert_eq!(
+            close_matches(&both, names, 4, 3),
+            ["controller_max_vm_inflight", "vddk_image"]
+        );
+        for (a, b) in [
+            (&long[..], names[1]),
+            (&both[..], names[0]),
+            (&both[..], names[2]),
+        ] {
+            assert_eq!(
+                distance(&a.to_lowercase(), b),
+                a.chars().count() - b.chars().count(),
+                "a containing string's distance is the length gap"
+            );
+        }
+        assert!(close_matches("vddk", names, 1, 3) == ["vddk_image"]);
+    }
 
     #[test]
     fn closest_first_within_the_edit_bound_or_by_containment() {
