@@ -111,9 +111,77 @@ pub struct Applied {
 
 /// Parses a query; an empty (or blank) query matches everything.
 pub fn parse(text: &str) -> Result<Query, QueryError> {
+    check_nesting(text)?;
     let query = parser::parse_query(text)?;
     check_units(text)?;
     Ok(query)
+}
+
+/// Deepest nesting of parentheses and brackets a query may have.
+const MAX_NESTING: usize = 64;
+/// Most `-`, `+` and `not` a query may have: as prefixes they nest too.
+const MAX_SIGNS: usize = 256;
+
+/// Refuses a query that nests deeper than the parser, the evaluator and
+/// dropping the syntax tree may recurse: found by the inventory_query fuzz
+/// target, 5,000 nested parentheses overflowed the server's stack and
+/// aborted it. Quoted text is skipped.
+fn check_nesting(text: &str) -> Result<(), QueryError> {
+    let fail = |position: usize, message: String| {
+        Err(QueryError {
+            kind: ErrorKind::Syntax,
+            position,
+            message,
+        })
+    };
+    let (mut depth, mut signs, mut quote) = (0usize, 0usize, None::<char>);
+    let mut prev_word_char = false;
+    let bytes = text.as_bytes();
+    for (at, c) in text.char_indices() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        let word_char = c.is_alphanumeric() || c == '_';
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return fail(
+                        at,
+                        format!("the query nests more than {MAX_NESTING} levels of parentheses or brackets; simplify it"),
+                    );
+                }
+            }
+            ')' | ']' => depth = depth.saturating_sub(1),
+            '-' | '+' => signs += 1,
+            'n' | 'N'
+                if !prev_word_char
+                    && bytes
+                        .get(at..at + 3)
+                        .is_some_and(|w| w.eq_ignore_ascii_case(b"not"))
+                    && !bytes
+                        .get(at + 3)
+                        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_') =>
+            {
+                signs += 1
+            }
+            _ => {}
+        }
+        if signs > MAX_SIGNS {
+            return fail(
+                at,
+                format!(
+                    "the query has more than {MAX_SIGNS} '-', '+' or 'not' operators; simplify it"
+                ),
+            );
+        }
+        prev_word_char = word_char;
+    }
+    Ok(())
 }
 
 /// A size suffix on a number compared with a field that already carries a
@@ -631,5 +699,33 @@ mod unit_tests {
             parse("where capacity > 8Gi").is_ok(),
             "a byte field takes suffixes"
         );
+    }
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    /// Found by the inventory_query fuzz target: deep nesting overflowed
+    /// the stack (5,000 parentheses aborted the server). Deep queries are
+    /// refused with a syntax error; ordinary ones, and quoted text full of
+    /// parentheses, still parse.
+    #[test]
+    fn deep_nesting_is_a_clear_error_not_a_stack_overflow() {
+        for deep in [
+            format!("where {}a = 1{}", "(".repeat(5000), ")".repeat(5000)),
+            format!("where a = {}1", "-".repeat(5000)),
+            format!("where {}a = 1", "not ".repeat(5000)),
+            format!("where a in {}1{}", "[".repeat(5000), "]".repeat(5000)),
+        ] {
+            let e = parse(&deep).unwrap_err();
+            assert!(e.message.contains("simplify it"), "{}", e.message);
+        }
+        let nested = format!("where {}memoryMB > 8192{}", "(".repeat(60), ")".repeat(60));
+        assert!(parse(&nested).is_ok());
+        let quoted = format!("where name = '{}'", "(".repeat(5000));
+        assert!(parse(&quoted).is_ok());
+        assert!(parse("where not (powerState = 'poweredOn') and cpuCount - 1 > 2").is_ok());
+        assert!(parse("where notes = 'x' and annotation ~= 'n'").is_ok());
     }
 }
