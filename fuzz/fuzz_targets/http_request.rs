@@ -105,10 +105,13 @@ fn request(text: &[u8], sid: &str, flags: &Flags) -> Option<Request<FuzzBody>> {
     b.body(StreamBody::new(futures::stream::iter(chunks))).ok()
 }
 
-/// The `sessionId` an SSE `endpoint` event names.
+/// The `sessionId` an SSE `endpoint` event names. Only an `endpoint`
+/// event counts: a Streamable HTTP call's stream may quote
+/// `sessionId=` in a message (an argument name echoed in an error).
 fn endpoint_session(event: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(event).ok()?;
-    let (_, rest) = text.split_once("sessionId=")?;
+    let data = text.strip_prefix("event: endpoint\n")?;
+    let (_, rest) = data.split_once("sessionId=")?;
     Some(rest.split(['&', '\n', '\r']).next()?.to_owned())
 }
 
