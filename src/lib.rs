@@ -12,7 +12,7 @@
 //! - [`engine`]: joins protocol, tools and cluster for one server;
 //! - [`transport`]: stdio and HTTP (SSE, Streamable HTTP, TLS);
 //! - [`metrics`], [`audit`]: Prometheus metrics and the audit log;
-//! - [`cli`], [`logging`]: the command line and stderr logs.
+//! - [`cli`], [`run`], [`logging`]: the command line, its commands, stderr logs.
 
 pub mod audit;
 pub mod catalogue;
@@ -24,6 +24,7 @@ pub mod logging;
 pub mod metrics;
 pub mod prompts;
 pub mod protocol;
+pub mod run;
 pub mod tools;
 pub mod transport;
 
