@@ -79,6 +79,7 @@ async fn every_fault_ends_within_its_bound_and_healing_needs_no_restart() {
 
     // Refused: immediate, and says so.
     proxy.refuse();
+    proxy.settled().await;
     let (r, took) = timed(&mut c, "get_plans", list.clone()).await;
     assert_eq!(r["isError"], true);
     assert!(text(&r).contains("connection refused"), "{}", text(&r));
@@ -90,6 +91,7 @@ async fn every_fault_ends_within_its_bound_and_healing_needs_no_restart() {
     // Black hole: accepts, never answers; --request-timeout 2s bounds it.
     proxy.set(Mode::BlackHole);
     proxy.cut();
+    proxy.settled().await;
     let (r, took) = timed(&mut c, "get_plans", list.clone()).await;
     assert_eq!(r["isError"], true);
     assert!(text(&r).contains("did not answer in time"), "{}", text(&r));
@@ -101,6 +103,7 @@ async fn every_fault_ends_within_its_bound_and_healing_needs_no_restart() {
     // A stall part-way through the (~60 KB) response.
     proxy.set(Mode::StallAfter(20_000));
     proxy.cut();
+    proxy.settled().await;
     let (r, took) = timed(&mut c, "get_plans", list.clone()).await;
     assert_eq!(r["isError"], true, "{}", text(&r));
     assert!(took < Duration::from_secs(8), "stall took {took:?}");
@@ -109,6 +112,7 @@ async fn every_fault_ends_within_its_bound_and_healing_needs_no_restart() {
     // A reset part-way through the response.
     proxy.set(Mode::ResetAfter(20_000));
     proxy.cut();
+    proxy.settled().await;
     let (r, took) = timed(&mut c, "get_plans", list.clone()).await;
     assert_eq!(r["isError"], true, "{}", text(&r));
     assert!(took < Duration::from_secs(5), "reset took {took:?}");
@@ -117,6 +121,7 @@ async fn every_fault_ends_within_its_bound_and_healing_needs_no_restart() {
     // A slow trickle still delivers: data keeps coming, so no timeout fires.
     proxy.set(Mode::Trickle(4096, Duration::from_millis(100)));
     proxy.cut();
+    proxy.settled().await;
     let (r, _) = timed(&mut c, "get_plans", list.clone()).await;
     assert_eq!(r["isError"], false, "trickle: {}", text(&r));
     assert!(
@@ -144,6 +149,7 @@ async fn a_write_whose_answer_is_lost_is_not_retried_and_says_its_outcome_is_unk
     // Nothing gets through: nothing was sent, and the error says so.
     proxy.set(Mode::BlackHole);
     proxy.cut();
+    proxy.settled().await;
     let (r, took) = timed(&mut c, "create_hook", hook.clone()).await;
     assert_eq!(r["isError"], true, "{}", text(&r));
     assert!(text(&r).contains("Nothing was sent"), "{}", text(&r));
@@ -152,6 +158,7 @@ async fn a_write_whose_answer_is_lost_is_not_retried_and_says_its_outcome_is_unk
     // The request reaches the API server, the answer never comes back.
     proxy.set(Mode::SwallowResponses);
     proxy.cut();
+    proxy.settled().await;
     let before = requests("POST", "hooks").await;
     let (r, took) = timed(&mut c, "create_hook", hook.clone()).await;
     // The API server's own count of creates it received.
@@ -216,6 +223,7 @@ async fn a_watch_resumes_from_its_resource_version_after_its_stream_is_cut() {
     // Cut every connection (the watch's stream among them), then the
     // controller moves the migration on.
     proxy.cut();
+    proxy.settled().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mig = json!({"apiVersion": "forklift.konveyor.io/v1beta1", "kind": "Migration",
         "metadata": {"name": "cut-plan-1", "namespace": ns},

@@ -23,8 +23,10 @@ pub struct RetryStaleConnection {
 }
 
 /// Most re-sends of one read: the pool's dead connections fail at once, so
-/// a few retries reach a fresh connection.
-const MAX_RETRIES: u8 = 4;
+/// a few retries reach a fresh connection. A pool holds one connection per
+/// request that was in flight at once (HTTP/1.1), and tools run a few reads
+/// in parallel, so this is a few more than that.
+const MAX_RETRIES: u8 = 8;
 
 /// Whether an error says the connection was gone before an answer came.
 pub fn is_stale_connection(e: &(dyn std::error::Error + 'static)) -> bool {

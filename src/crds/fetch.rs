@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use futures::future::join_all;
+use futures::stream::{self, StreamExt};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroup, APIResourceList};
 use kube::api::{Api, ApiResource, DynamicObject};
 use serde_json::Value;
@@ -14,6 +14,9 @@ use super::diff::ServerFacts;
 use super::GROUP;
 use crate::cluster::errors::Attempt;
 use crate::cluster::{Connection, KubeFailure};
+
+/// CRD reads in flight at once.
+const PARALLEL_READS: usize = 3;
 
 /// The cluster's Forklift CRDs as it serves them.
 #[derive(Debug, Clone)]
@@ -57,12 +60,21 @@ pub async fn fetch(conn: &Connection) -> Result<ClusterCrds, KubeFailure> {
         names.insert(format!("{plural}.{GROUP}"));
     }
     let api: Api<DynamicObject> = Api::all_with(client.clone(), &crd_resource());
-    let reads = names.iter().map(|n| {
+    // A few at a time: each read in flight holds its own HTTP/1.1
+    // connection (a TLS handshake, then a place in the pool), and fourteen
+    // of them at once would leave fourteen idle connections behind.
+    let reads = stream::iter(names.into_iter().map(|n| {
         let api = api.clone();
-        async move { (n, api.get_opt(n).await) }
-    });
+        async move {
+            let got = api.get_opt(&n).await;
+            (n, got)
+        }
+    }))
+    .buffered(PARALLEL_READS)
+    .collect::<Vec<_>>()
+    .await;
     let mut objects = Vec::new();
-    for (name, got) in join_all(reads).await {
+    for (name, got) in reads {
         match got {
             Ok(Some(obj)) => {
                 let v = serde_json::to_value(&obj).unwrap_or(Value::Null);
@@ -71,7 +83,7 @@ pub async fn fetch(conn: &Connection) -> Result<ClusterCrds, KubeFailure> {
                 }
             }
             Ok(None) => {}
-            Err(e) => return Err(fail(&e, Some(name))),
+            Err(e) => return Err(fail(&e, Some(&name))),
         }
     }
     Ok(ClusterCrds {

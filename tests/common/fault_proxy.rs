@@ -42,6 +42,8 @@ pub struct FaultProxy {
     mode: Arc<Mutex<Mode>>,
     acceptor: Mutex<Option<AbortHandle>>,
     live: Arc<Mutex<Vec<AbortHandle>>>,
+    /// Connections (and listeners) aborted and maybe not yet closed.
+    dying: Mutex<Vec<AbortHandle>>,
     /// Connections accepted so far.
     pub accepted: Arc<Mutex<usize>>,
     /// TLS application-data records the clients sent after their handshake:
@@ -64,6 +66,7 @@ impl FaultProxy {
             mode: Arc::new(Mutex::new(Mode::Pass)),
             acceptor: Mutex::new(None),
             live: Arc::new(Mutex::new(Vec::new())),
+            dying: Mutex::new(Vec::new()),
             accepted: Arc::new(Mutex::new(0)),
             requests: Arc::new(AtomicUsize::new(0)),
         };
@@ -84,14 +87,27 @@ impl FaultProxy {
     pub fn refuse(&self) {
         if let Some(a) = self.acceptor.lock().unwrap().take() {
             a.abort();
+            self.dying.lock().unwrap().push(a);
         }
         self.cut();
+    }
+
+    /// Waits until every connection and listener aborted so far is closed:
+    /// an abort takes effect when the runtime next polls the task, which may
+    /// be after the next call began. An API server that went away had closed
+    /// all its connections before the next call; this models that.
+    pub async fn settled(&self) {
+        let dying: Vec<AbortHandle> = std::mem::take(&mut *self.dying.lock().unwrap());
+        while !dying.iter().all(AbortHandle::is_finished) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     /// Back to forwarding, listening again on the same port.
     pub async fn heal(&self) {
         self.set(Mode::Pass);
         self.cut();
+        self.settled().await;
         if self.acceptor.lock().unwrap().is_none() {
             self.listen(self.port).await;
         }
@@ -99,8 +115,10 @@ impl FaultProxy {
 
     /// Resets every live connection.
     pub fn cut(&self) {
+        let mut dying = self.dying.lock().unwrap();
         for a in self.live.lock().unwrap().drain(..) {
             a.abort();
+            dying.push(a);
         }
     }
 
