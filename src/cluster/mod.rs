@@ -136,16 +136,8 @@ impl ClusterAccess {
                     errors::error_chain(&e)
                 ))
             })?;
-            // Reads survive one dead pooled connection (retry.rs); the
-            // buffer makes the stack cloneable, as retrying needs.
-            Ok::<_, KubeFailure>(
-                builder
-                    .with_layer(&tower::buffer::BufferLayer::new(1024))
-                    .with_layer(&tower::retry::RetryLayer::new(
-                        retry::RetryStaleConnection::default(),
-                    ))
-                    .build(),
-            )
+            // Reads survive dead pooled connections (retry.rs).
+            Ok::<_, KubeFailure>(builder.with_layer(&retry::RetryReadsLayer).build())
         };
         let mut watch_config = config.clone();
         watch_config.read_timeout = None;
