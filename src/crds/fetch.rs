@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 
 use futures::stream::{self, StreamExt};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroup, APIResourceList};
-use kube::api::{Api, ApiResource, DynamicObject};
 use serde_json::Value;
 
 use super::diff::ServerFacts;
@@ -20,18 +19,29 @@ const PARALLEL_READS: usize = 3;
 
 /// The cluster's Forklift CRDs as it serves them.
 #[derive(Debug, Clone)]
-pub struct ClusterCrds {
+pub struct ClusterCrds<T = Value> {
     /// The API server URL.
     pub server: String,
     /// Its Kubernetes version (`v1.20.2`).
     pub kubernetes: String,
     pub facts: ServerFacts,
-    /// Whole CRD objects, sorted by name.
-    pub objects: Vec<Value>,
+    /// Whole CRD objects (or what `fetch_as` kept of each), sorted by name.
+    pub objects: Vec<T>,
 }
 
-/// Reads the Forklift CRDs of the cluster behind `conn`.
+/// Reads the Forklift CRDs of the cluster behind `conn`, whole.
 pub async fn fetch(conn: &Connection) -> Result<ClusterCrds, KubeFailure> {
+    fetch_as(conn, Ok).await
+}
+
+/// Reads the Forklift CRDs of the cluster behind `conn`, keeping of each
+/// what `keep` makes of it: a whole CRD is dropped as soon as it is read
+/// (the largest are megabytes as JSON values; all of them at once would
+/// stay in the heap's high-water mark for the process's life).
+pub async fn fetch_as<T, F>(conn: &Connection, keep: F) -> Result<ClusterCrds<T>, KubeFailure>
+where
+    F: Fn(Value) -> Result<T, String>,
+{
     let fail = |e: &kube::Error, name: Option<&str>| {
         KubeFailure::from_kube(
             e,
@@ -59,27 +69,26 @@ pub async fn fetch(conn: &Connection) -> Result<ClusterCrds, KubeFailure> {
     for plural in discovered(client).await.map_err(|e| fail(&e, None))? {
         names.insert(format!("{plural}.{GROUP}"));
     }
-    let api: Api<DynamicObject> = Api::all_with(client.clone(), &crd_resource());
     // A few at a time: each read in flight holds its own HTTP/1.1
     // connection (a TLS handshake, then a place in the pool), and fourteen
     // of them at once would leave fourteen idle connections behind.
-    let reads = stream::iter(names.into_iter().map(|n| {
-        let api = api.clone();
+    let mut reads = stream::iter(names.into_iter().map(|n| {
+        let client = client.clone();
         async move {
-            let got = api.get_opt(&n).await;
+            let got = read_crd(&client, &n).await;
             (n, got)
         }
     }))
-    .buffered(PARALLEL_READS)
-    .collect::<Vec<_>>()
-    .await;
+    .buffered(PARALLEL_READS);
     let mut objects = Vec::new();
-    for (name, got) in reads {
+    while let Some((name, got)) = reads.next().await {
         match got {
-            Ok(Some(obj)) => {
-                let v = serde_json::to_value(&obj).unwrap_or(Value::Null);
+            Ok(Some(v)) => {
                 if v.pointer("/spec/group").and_then(Value::as_str) == Some(GROUP) {
-                    objects.push(v);
+                    let kept = keep(v).map_err(|e| {
+                        KubeFailure::new(format!("the cluster's CRD {name} cannot be read: {e}"))
+                    })?;
+                    objects.push(kept);
                 }
             }
             Ok(None) => {}
@@ -92,6 +101,20 @@ pub async fn fetch(conn: &Connection) -> Result<ClusterCrds, KubeFailure> {
         facts: ServerFacts::from_minor(&info.minor),
         objects,
     })
+}
+
+/// One CRD by name, as a JSON value (None when there is none).
+async fn read_crd(client: &kube::Client, name: &str) -> Result<Option<Value>, kube::Error> {
+    let req = http::Request::get(format!(
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
+    ))
+    .body(Vec::new())
+    .expect("a GET request");
+    match client.request::<Value>(req).await {
+        Ok(v) => Ok(Some(v)),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The plurals the group's served versions list (none when the group is not served).
@@ -124,15 +147,4 @@ async fn discovered(client: &kube::Client) -> Result<BTreeSet<String>, kube::Err
         );
     }
     Ok(plurals)
-}
-
-/// `customresourcedefinitions.apiextensions.k8s.io/v1`, addressed without discovery.
-fn crd_resource() -> ApiResource {
-    ApiResource {
-        group: "apiextensions.k8s.io".into(),
-        version: "v1".into(),
-        api_version: "apiextensions.k8s.io/v1".into(),
-        kind: "CustomResourceDefinition".into(),
-        plural: "customresourcedefinitions".into(),
-    }
 }

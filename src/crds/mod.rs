@@ -76,8 +76,8 @@ pub struct DiffReport {
 
 /// Compares this build's CRDs with the cluster's behind `conn`.
 pub async fn diff(conn: &Connection) -> Result<DiffReport, KubeFailure> {
-    let cluster = fetch::fetch(conn).await?;
-    let theirs = shapes(&cluster.objects).map_err(KubeFailure::new)?;
+    let cluster = fetch::fetch_as(conn, |v| Crd::from_value(&v)).await?;
+    let theirs = cluster.objects;
     let drift = diff::compare(built_in(), &theirs, cluster.facts);
     Ok(DiffReport {
         identical: drift.identical(),
