@@ -230,6 +230,51 @@ async fn not_found_and_already_exists_are_clear_tool_errors() {
         )
         .await;
     assert!(err.contains("Already exists (409)"), "{err}");
+
+    // A misspelt name gets the close one; a wrong namespace gets the right
+    // one; a name like nothing gets neither.
+    let err = c
+        .call_err("get_hooks", json!({"name": "hh", "namespace": ns}))
+        .await;
+    assert!(err.contains("Did you mean \"h\"?"), "{err}");
+    let err = c
+        .call_err("delete_hook", json!({"name": "hx", "namespace": ns}))
+        .await;
+    assert!(err.contains("Did you mean \"h\"?"), "{err}");
+    // A name no other test uses, so that only this namespace has it.
+    let unique = format!("only-{ns}");
+    c.call_ok(
+        "create_hook",
+        json!({"name": unique, "namespace": ns, "spec": spec}),
+    )
+    .await;
+    let elsewhere = fresh_namespace("errors-elsewhere").await;
+    let err = c
+        .call_err("get_hooks", json!({"name": unique, "namespace": elsewhere}))
+        .await;
+    assert!(
+        err.contains(&format!(
+            "exists in namespace \"{ns}\": pass namespace: \"{ns}\""
+        )),
+        "{err}"
+    );
+    let err = c
+        .call_err(
+            "patch_hook",
+            json!({"name": unique, "namespace": elsewhere, "patch": {"metadata": {"labels": {"a": "b"}}}}),
+        )
+        .await;
+    assert!(err.contains(&format!("namespace \"{ns}\"")), "{err}");
+    let err = c
+        .call_err(
+            "get_hooks",
+            json!({"name": "unrelated-name", "namespace": ns}),
+        )
+        .await;
+    assert!(
+        !err.contains("Did you mean") && !err.contains("exists in namespace"),
+        "{err}"
+    );
     let err = c
         .call_err(
             "create_hook",

@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
 use crate::report::Report;
-use crate::{json_of, rps, rss_kib, succeeded, Conn, Stdio_, BIN};
+use crate::{anon_kib, json_of, rps, rss_kib, succeeded, Conn, Stdio_, BIN};
 
 /// Cold starts per server.
 pub const SPAWNS: usize = 30;
@@ -275,6 +275,7 @@ pub async fn run(env: &HashMap<String, String>) {
             let _ = s.child.start_kill();
             let _ = s.child.wait().await;
         }
+        report.spawn_floor.push(spawn_floor().await);
     }
 
     // 2. stdio: tools/list and the get, interleaved with the raw GET, and RSS.
@@ -363,6 +364,7 @@ pub async fn run(env: &HashMap<String, String>) {
     for &i in &live {
         report.servers[i].calls = calls[&i];
         report.servers[i].rss_10k = Some(rss_kib(procs[&i].child.id().unwrap()));
+        report.servers[i].anon_10k = Some(anon_kib(procs[&i].child.id().unwrap()));
     }
     drop(procs);
 
@@ -530,4 +532,22 @@ async fn watch_latency(client: &kube::Client, kubeconfig: &str) -> Vec<Duration>
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     samples
+}
+
+/// Spawns `cat` as the servers are spawned, writes an initialize request
+/// and reads its echo: what any stdio server's spawn → initialize includes.
+async fn spawn_floor() -> Duration {
+    let t = Instant::now();
+    let mut cmd = Command::new("cat");
+    cmd.stderr(std::process::Stdio::null());
+    let mut s = Stdio_::from_command(cmd);
+    s.send("initialize", json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}))
+        .await;
+    let mut line = String::new();
+    s.stdout.read_line(&mut line).await.unwrap();
+    let took = t.elapsed();
+    assert!(line.contains("initialize"), "cat echoed: {line}");
+    let _ = s.child.start_kill();
+    let _ = s.child.wait().await;
+    took
 }

@@ -26,6 +26,8 @@ pub struct Figures {
     pub rss_idle: Option<u64>,
     pub rss_1k: Option<u64>,
     pub rss_10k: Option<u64>,
+    /// Its anonymous (private) part, after 10,000 calls (KiB).
+    pub anon_10k: Option<u64>,
     /// (tools/list or get, clients, succeeded req/s, failed requests).
     pub http: Vec<(&'static str, usize, f64, u64)>,
     /// Why Streamable HTTP was not measured.
@@ -37,6 +39,9 @@ pub struct Report {
     pub servers: Vec<Figures>,
     pub versions: Vec<(String, String)>,
     pub raw_get: Vec<Duration>,
+    /// `cat` spawned the same way, echoing the initialize line: the
+    /// floor of spawn → initialize (the benchmark's own process start).
+    pub spawn_floor: Vec<Duration>,
     /// Our HTTP server's RSS idle and with 1000 open SSE sessions (KiB).
     pub sse: Option<(u64, u64)>,
     pub watch: Vec<Duration>,
@@ -140,6 +145,7 @@ impl Report {
             servers: (0..NAMES.len()).map(|_| Figures::default()).collect(),
             versions,
             raw_get: Vec::new(),
+            spawn_floor: Vec::new(),
             sse: None,
             watch: Vec::new(),
             wall: Duration::ZERO,
@@ -272,6 +278,11 @@ impl Report {
         row(&mut t, "RSS after 10,000 calls", &|f| kib(f.rss_10k));
         row(
             &mut t,
+            "of which anonymous (private), after 10,000 calls",
+            &|f| kib(f.anon_10k),
+        );
+        row(
+            &mut t,
             "RSS change, 1,000 → 10,000 calls",
             &|f| match (f.rss_1k, f.rss_10k) {
                 (Some(a), Some(b)) => Cell::Text(format!("{:+} KiB", b as i64 - a as i64)),
@@ -306,6 +317,9 @@ impl Report {
         // Ours only.
         let mut o = String::new();
         writeln!(o, "| kubectl-mtv only | figure |\n|---|---:|").unwrap();
+        if let (Some(m), Some(p)) = (median(&self.spawn_floor), p95(&self.spawn_floor)) {
+            writeln!(o, "| spawn → first line back from `cat` (the floor of spawn → initialize: the same spawn, pipe and read, no server), {} starts interleaved with the ones above | median {}, p95 {} |", self.spawn_floor.len(), ms(m), ms(p)).unwrap();
+        }
         if let (Some(m), Some(p)) = (median(&self.raw_get), p95(&self.raw_get)) {
             writeln!(o, "| raw HTTPS GET of the Provider, kube-rs on a kept-alive connection (the floor), {} GETs interleaved with the gets above | median {}, p95 {} |", self.raw_get.len(), ms(m), ms(p)).unwrap();
         }
@@ -495,7 +509,10 @@ Versions:
   HTTPS connection), text not parsed: the floor for any get.
 - **RSS**: VmRSS of the server process after initialize, after its 1,000th
   and after its 10,000th tools/list or tools/call (past the timed rounds, nine
-  tools/list to one get).
+  tools/list to one get); after the 10,000th also RssAnon, the private part
+  (heap, stacks, written pages) without the file-backed pages of the binary
+  and its libraries, which are page cache shared with every other process
+  mapping them, mapped 64 KB around each page touched (the kernel's fault-around).
 - **Streamable HTTP**: each server started on its HTTP port; initialize
   (keeping Mcp-Session-Id when the server returns one) and
   notifications/initialized, then 1, 16 or 64 keep-alive connections POST

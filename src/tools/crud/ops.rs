@@ -11,6 +11,11 @@ use crate::tools::args::{CreateArgs, DeleteArgs, GetArgs, OutputFormat, PatchArg
 use crate::tools::output::{render, tidy, ToolOutput};
 use crate::tools::{fields, validate, ToolError, ToolResult};
 
+/// Objects a missing name is compared with (one metadata page).
+const NEAR_NAMES_SCAN: u32 = 500;
+/// How long a failed call may spend finding where a missing object might be.
+const NEAR_NAMES_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Field manager recorded on objects this server writes.
 pub const FIELD_MANAGER: &str = "kubectl-mtv";
 
@@ -29,6 +34,94 @@ impl Target<'_> {
         match (&self.namespace, self.r.namespaced) {
             (Some(ns), true) => Api::namespaced_with(self.conn.client.clone(), ns, &ar),
             _ => Api::all_with(self.conn.client.clone(), &ar),
+        }
+    }
+
+    /// One object as the API server sent it, parsed once into JSON (a
+    /// `DynamicObject` would be parsed into typed metadata, then turned back
+    /// into JSON for the result), without managedFields.
+    pub async fn get_json(&self, name: &str) -> Result<Value, kube::Error> {
+        let ar = self.r.api_resource();
+        let namespace = self.namespace.as_deref().filter(|_| self.r.namespaced);
+        let url = <DynamicObject as kube::Resource>::url_path(&ar, namespace);
+        let req = kube::core::Request::new(url)
+            .get(name, &kube::api::GetParams::default())
+            .map_err(kube::Error::BuildRequest)?;
+        let mut v: Value = self.conn.client.request(req).await?;
+        tidy(&mut v);
+        Ok(v)
+    }
+
+    /// [`Self::fail`], and for a missing named object, where it might be: a
+    /// misspelt name gets "did you mean", and a name that exists in other
+    /// namespaces (a wrong or missing namespace) gets those namespaces. The
+    /// look-around is a metadata list or two, on the error path only, and
+    /// is left out when it fails (e.g. not permitted) or is slow.
+    pub async fn fail_named(&self, err: &kube::Error, name: &str) -> ToolError {
+        let failure = self.fail(err);
+        let kube::Error::Api(s) = err else {
+            return failure;
+        };
+        let this_kind = s.details.as_ref().is_some_and(|d| d.kind == self.r.plural);
+        if s.code != 404 || s.reason != "NotFound" || !this_kind {
+            return failure;
+        }
+        let ToolError::Kube(mut f) = failure else {
+            return failure;
+        };
+        let look = tokio::time::timeout(NEAR_NAMES_WAIT, self.names_near(name));
+        if let Ok(Some(hint)) = look.await {
+            f.message.push_str(&hint);
+        }
+        ToolError::Kube(f)
+    }
+
+    async fn names_near(&self, name: &str) -> Option<String> {
+        let lp = ListParams::default().limit(NEAR_NAMES_SCAN);
+        let here = self.api().list_metadata(&lp).await.ok()?;
+        let names: Vec<&str> = here
+            .items
+            .iter()
+            .filter_map(|o| o.metadata.name.as_deref())
+            .collect();
+        let max_edits = (name.chars().count() / 4).clamp(1, 3);
+        let close = crate::tools::suggest::close_matches(name, names.iter().copied(), max_edits, 3);
+        if !close.is_empty() {
+            let quoted: Vec<String> = close.iter().map(|c| format!("\"{c}\"")).collect();
+            return Some(format!(" Did you mean {}?", quoted.join(" or ")));
+        }
+        if !self.r.namespaced {
+            return None;
+        }
+        let ar = self.r.api_resource();
+        let everywhere: Api<DynamicObject> = Api::all_with(self.conn.client.clone(), &ar);
+        let all = everywhere.list_metadata(&lp).await.ok()?;
+        let mut elsewhere: Vec<&str> = all
+            .items
+            .iter()
+            .filter(|o| o.metadata.name.as_deref() == Some(name))
+            .filter_map(|o| o.metadata.namespace.as_deref())
+            .collect();
+        elsewhere.sort();
+        elsewhere.dedup();
+        match elsewhere.as_slice() {
+            [] => None,
+            [one] => Some(format!(
+                " A {} named \"{name}\" exists in namespace \"{one}\": pass namespace: \"{one}\".",
+                self.r.kind
+            )),
+            many => {
+                let mut listed: Vec<String> =
+                    many.iter().take(5).map(|n| format!("\"{n}\"")).collect();
+                if many.len() > 5 {
+                    listed.push(format!("{} more", many.len() - 5));
+                }
+                Some(format!(
+                    " {}s named \"{name}\" exist in namespaces {}: pass one as namespace.",
+                    self.r.kind,
+                    listed.join(", ")
+                ))
+            }
         }
     }
 
@@ -51,14 +144,17 @@ impl Target<'_> {
     }
 
     /// The result of a create or patch: what was written, or why not.
-    fn written(
+    async fn written(
         &self,
         past: &str,
         name: &str,
         dry_run: bool,
         result: Result<DynamicObject, kube::Error>,
     ) -> ToolResult {
-        let obj = result.map_err(|e| self.fail(&e))?;
+        let obj = match result {
+            Ok(obj) => obj,
+            Err(e) => return Err(self.fail_named(&e, name).await),
+        };
         let v = to_value(&obj);
         let text = format!(
             "{past} {}{}.\n{}",
@@ -154,8 +250,11 @@ pub async fn get(r: &'static ResourceDef, a: GetArgs, conn: &Connection) -> Tool
             name: Some(name),
             verb: "get",
         };
-        let obj = t.api().get(name).await.map_err(|e| t.fail(&e))?;
-        let mut v = shape(to_value(&obj));
+        let obj = match t.get_json(name).await {
+            Ok(obj) => obj,
+            Err(e) => return Err(t.fail_named(&e, name).await),
+        };
+        let mut v = shape(obj);
         let mut text = render(&v, yaml);
         warn(&mut text, &mut v);
         return Ok(ToolOutput::ok(text, Some(v)));
@@ -324,6 +423,7 @@ pub async fn create(r: &'static ResourceDef, a: CreateArgs, conn: &Connection) -
         dry_run,
         result,
     )
+    .await
 }
 
 /// What a patch argument asks for.
@@ -404,7 +504,10 @@ pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> 
             // Applied here first, so the result is validated like a merge
             // patch; then sent whole with the resourceVersion it was made
             // from, so a concurrent change is a conflict, never overwritten.
-            let current = t.api().get(&a.name).await.map_err(|e| t.fail(&e))?;
+            let current = match t.api().get(&a.name).await {
+                Ok(current) => current,
+                Err(e) => return Err(t.fail_named(&e, &a.name).await),
+            };
             let mut doc = serde_json::to_value(&current).unwrap_or(Value::Null);
             json_patch::patch(&mut doc, &p).map_err(|e| json_patch_error(&e, &p))?;
             if let Some(spec) = doc.get("spec") {
@@ -448,6 +551,7 @@ pub async fn patch(r: &'static ResourceDef, a: PatchArgs, conn: &Connection) -> 
         dry_run,
         result,
     )
+    .await
 }
 
 /// A JSON Patch that does not apply, told per operation.
@@ -490,7 +594,10 @@ pub async fn delete(r: &'static ResourceDef, a: DeleteArgs, conn: &Connection) -
         dry_run,
         ..Default::default()
     };
-    let either = t.api().delete(&a.name, &dp).await.map_err(|e| t.fail(&e))?;
+    let either = match t.api().delete(&a.name, &dp).await {
+        Ok(either) => either,
+        Err(e) => return Err(t.fail_named(&e, &a.name).await),
+    };
     let pending = either.left().map(|o| {
         let finalizers = o.metadata.finalizers.clone().unwrap_or_default();
         (o.metadata.deletion_timestamp.is_some(), finalizers)
