@@ -392,6 +392,7 @@ async fn rps(
 
 #[tokio::main]
 async fn main() {
+    report::note_load();
     let env = testenv();
     println!(
         "kubectl-mtv benchmarks (release build; {} cores)",

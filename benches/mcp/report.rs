@@ -48,6 +48,18 @@ pub struct Report {
     pub wall: Duration,
 }
 
+/// `/proc/loadavg`'s three averages when the benchmark started: whether
+/// other work shared the cores (the build before it shows in the 5 and 15
+/// minute ones).
+pub static LOAD_AT_START: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Records [`LOAD_AT_START`].
+pub fn note_load() {
+    let avg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let three: Vec<&str> = avg.split_whitespace().take(3).collect();
+    let _ = LOAD_AT_START.set(three.join(" / "));
+}
+
 fn command_line(program: &str, args: &[&str]) -> Option<String> {
     let out = std::process::Command::new(program)
         .args(args)
@@ -437,6 +449,10 @@ impl Report {
             .map(|k| format!("{:.1} GiB", k / 1024.0 / 1024.0))
             .unwrap_or_else(|| "unknown".into());
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let load = LOAD_AT_START
+            .get()
+            .cloned()
+            .unwrap_or_else(|| "unknown".into());
         let date = command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
         // scripts/bench exports its start time: its wall time up to here.
         let script = std::env::var("KUBECTL_MTV_BENCH_T0")
@@ -478,8 +494,8 @@ the `target/bench/benchmarks.md` a run writes, copied here with its chart
 `scripts/kube-testenv`, builds the release binary and runs the benchmark; the
 benchmark itself took {wall:.0} s{script}).
 
-Machine: {cores} cores (`nproc`), {cpu}, {ram} RAM; the cores were shared
-with other work while the benchmark ran.
+Machine: {cores} cores (`nproc`), {cpu}, {ram} RAM; load average when the
+benchmark started (`/proc/loadavg`, 1/5/15 min): {load}.
 
 Versions:
 {versions}
