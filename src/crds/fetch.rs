@@ -103,41 +103,40 @@ where
     })
 }
 
-/// One CRD by name, as a JSON value (None when there is none).
-async fn read_crd(client: &kube::Client, name: &str) -> Result<Option<Value>, kube::Error> {
-    let req = http::Request::get(format!(
-        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
-    ))
-    .body(Vec::new())
-    .expect("a GET request");
-    match client.request::<Value>(req).await {
+/// GET `path` as a `T`; None when the API server answers 404.
+async fn get_opt<T: serde::de::DeserializeOwned>(
+    client: &kube::Client,
+    path: String,
+) -> Result<Option<T>, kube::Error> {
+    let req = http::Request::get(path)
+        .body(Vec::new())
+        .expect("a GET request");
+    match client.request::<T>(req).await {
         Ok(v) => Ok(Some(v)),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
         Err(e) => Err(e),
     }
 }
 
+/// One CRD by name, as a JSON value (None when there is none).
+async fn read_crd(client: &kube::Client, name: &str) -> Result<Option<Value>, kube::Error> {
+    get_opt(
+        client,
+        format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"),
+    )
+    .await
+}
+
 /// The plurals the group's served versions list (none when the group is not served).
 async fn discovered(client: &kube::Client) -> Result<BTreeSet<String>, kube::Error> {
-    let get = |path: String| {
-        http::Request::get(path)
-            .body(Vec::new())
-            .expect("a GET request")
-    };
-    let group: APIGroup = match client.request(get(format!("/apis/{GROUP}"))).await {
-        Ok(g) => g,
-        Err(kube::Error::Api(s)) if s.code == 404 => return Ok(BTreeSet::new()),
-        Err(e) => return Err(e),
+    let Some(group) = get_opt::<APIGroup>(client, format!("/apis/{GROUP}")).await? else {
+        return Ok(BTreeSet::new());
     };
     let mut plurals = BTreeSet::new();
     for v in &group.versions {
-        let list: APIResourceList = match client
-            .request(get(format!("/apis/{}", v.group_version)))
-            .await
-        {
-            Ok(l) => l,
-            Err(kube::Error::Api(s)) if s.code == 404 => continue,
-            Err(e) => return Err(e),
+        let path = format!("/apis/{}", v.group_version);
+        let Some(list) = get_opt::<APIResourceList>(client, path).await? else {
+            continue;
         };
         plurals.extend(
             list.resources

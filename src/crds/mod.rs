@@ -45,22 +45,6 @@ pub fn built_in() -> &'static [Crd] {
     })
 }
 
-/// Reads CRD objects (whole, as served) into shapes.
-pub fn shapes(objects: &[serde_json::Value]) -> Result<Vec<Crd>, String> {
-    objects
-        .iter()
-        .map(|o| {
-            Crd::from_value(o).map_err(|e| {
-                let name = o
-                    .pointer("/metadata/name")
-                    .and_then(|n| n.as_str())
-                    .unwrap_or("?");
-                format!("the cluster's CRD {name} cannot be read: {e}")
-            })
-        })
-        .collect()
-}
-
 /// `kubectl-mtv crds diff`: this build against the cluster.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
