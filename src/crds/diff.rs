@@ -494,37 +494,72 @@ pub(crate) fn equivalence_lines(eqs: &[Equivalence]) -> Vec<String> {
 
 /// Compares the built CRDs with the cluster's (matched by CRD name).
 pub fn compare(built: &[Crd], cluster: &[Crd], facts: ServerFacts) -> Drift {
-    let by_name = |cs: &[Crd]| -> BTreeMap<String, usize> {
-        cs.iter()
-            .enumerate()
-            .map(|(i, c)| (c.name.clone(), i))
-            .collect()
-    };
-    let (b, c) = (by_name(built), by_name(cluster));
-    let kref = |k: &Crd| KindRef {
-        kind: k.kind.clone(),
-        name: k.name.clone(),
-        versions: k.versions.iter().map(|v| v.name.clone()).collect(),
-    };
+    let seen = cluster
+        .iter()
+        .map(|c| compare_one(built, c, facts))
+        .collect();
+    assemble(built, seen)
+}
+
+/// One cluster CRD once compared with the built one of its name: all that
+/// needs keeping of it (its flattened schema can go as soon as this is made).
+#[derive(Debug)]
+pub struct Compared {
+    kind: KindRef,
+    /// None when the built side has no CRD of this name; else how it
+    /// differs (if it does) and the equivalences found on the way.
+    built: Option<(Option<KindDrift>, Vec<Equivalence>)>,
+}
+
+/// Compares one cluster CRD with the built one of its name.
+pub fn compare_one(built: &[Crd], cluster: &Crd, facts: ServerFacts) -> Compared {
+    Compared {
+        kind: kind_ref(cluster),
+        built: built.iter().find(|b| b.name == cluster.name).map(|b| {
+            let mut eq = Vec::new();
+            let changed = compare_kind(b, cluster, facts, &mut eq);
+            (changed, eq)
+        }),
+    }
+}
+
+/// The drift from every cluster CRD's [`compare_one`].
+pub fn assemble(built: &[Crd], seen: Vec<Compared>) -> Drift {
     let mut drift = Drift::default();
-    for (name, &i) in &c {
-        if !b.contains_key(name) {
-            drift.kinds_added.push(kref(&cluster[i]));
+    let mut matched: BTreeMap<String, (Option<KindDrift>, Vec<Equivalence>)> = BTreeMap::new();
+    let mut added: BTreeMap<String, KindRef> = BTreeMap::new();
+    for c in seen {
+        match c.built {
+            Some(outcome) => {
+                matched.insert(c.kind.name, outcome);
+            }
+            None => {
+                added.insert(c.kind.name.clone(), c.kind);
+            }
         }
     }
-    for (name, &i) in &b {
-        match c.get(name) {
-            None => drift.kinds_removed.push(kref(&built[i])),
-            Some(&j) => {
-                if let Some(k) =
-                    compare_kind(&built[i], &cluster[j], facts, &mut drift.equivalences)
-                {
-                    drift.kinds_changed.push(k);
-                }
+    drift.kinds_added = added.into_values().collect();
+    let mut built: Vec<&Crd> = built.iter().collect();
+    built.sort_by(|a, b| a.name.cmp(&b.name));
+    built.dedup_by(|a, b| a.name == b.name);
+    for b in built {
+        match matched.remove(&b.name) {
+            None => drift.kinds_removed.push(kind_ref(b)),
+            Some((changed, eq)) => {
+                drift.kinds_changed.extend(changed);
+                drift.equivalences.extend(eq);
             }
         }
     }
     drift
+}
+
+fn kind_ref(k: &Crd) -> KindRef {
+    KindRef {
+        kind: k.kind.clone(),
+        name: k.name.clone(),
+        versions: k.versions.iter().map(|v| v.name.clone()).collect(),
+    }
 }
 
 /// How one CRD differs from another of the same name, if it does; equivalences

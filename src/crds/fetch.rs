@@ -31,16 +31,17 @@ pub struct ClusterCrds<T = Value> {
 
 /// Reads the Forklift CRDs of the cluster behind `conn`, whole.
 pub async fn fetch(conn: &Connection) -> Result<ClusterCrds, KubeFailure> {
-    fetch_as(conn, Ok).await
+    fetch_as(conn, |v, _| Ok(v)).await
 }
 
 /// Reads the Forklift CRDs of the cluster behind `conn`, keeping of each
-/// what `keep` makes of it: a whole CRD is dropped as soon as it is read
+/// what `keep` makes of it (given the server's [`ServerFacts`]): a whole CRD
+/// is dropped as soon as it is read
 /// (the largest are megabytes as JSON values; all of them at once would
 /// stay in the heap's high-water mark for the process's life).
 pub async fn fetch_as<T, F>(conn: &Connection, keep: F) -> Result<ClusterCrds<T>, KubeFailure>
 where
-    F: Fn(Value) -> Result<T, String>,
+    F: Fn(Value, ServerFacts) -> Result<T, String>,
 {
     let fail = |e: &kube::Error, name: Option<&str>| {
         KubeFailure::from_kube(
@@ -61,6 +62,7 @@ where
         .apiserver_version()
         .await
         .map_err(|e| fail(&e, None))?;
+    let facts = ServerFacts::from_minor(&info.minor);
     let mut names: BTreeSet<String> = crate::catalogue::resources()
         .iter()
         .filter(|r| r.group == GROUP)
@@ -85,7 +87,7 @@ where
         match got {
             Ok(Some(v)) => {
                 if v.pointer("/spec/group").and_then(Value::as_str) == Some(GROUP) {
-                    let kept = keep(v).map_err(|e| {
+                    let kept = keep(v, facts).map_err(|e| {
                         KubeFailure::new(format!("the cluster's CRD {name} cannot be read: {e}"))
                     })?;
                     objects.push(kept);
@@ -98,7 +100,7 @@ where
     Ok(ClusterCrds {
         server: conn.server.clone(),
         kubernetes: info.git_version.clone(),
-        facts: ServerFacts::from_minor(&info.minor),
+        facts,
         objects,
     })
 }

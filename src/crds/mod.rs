@@ -17,8 +17,6 @@ pub mod shape;
 pub mod watch;
 pub mod yaml;
 
-use std::sync::OnceLock;
-
 use serde::Serialize;
 
 pub use diff::{Drift, ServerFacts};
@@ -30,19 +28,19 @@ use crate::cluster::{Connection, KubeFailure};
 /// The API group whose CRDs are compared.
 pub const GROUP: &str = "forklift.konveyor.io";
 
-/// The CRDs this binary was generated from (crds/ at build time).
-pub fn built_in() -> &'static [Crd] {
-    static BUILT: OnceLock<Vec<Crd>> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        crate::catalogue::resources()
-            .iter()
-            .filter(|r| r.group == GROUP)
-            .map(|r| {
-                let v = serde_json::from_str(r.crd_json).expect("generated CRD digest is JSON");
-                Crd::from_value(&v).expect("generated CRD digest is a CRD")
-            })
-            .collect()
-    })
+/// The CRDs this binary was generated from (crds/ at build time), read from
+/// the digests the generator embeds. Made on demand, not kept: a server
+/// compares once per cluster, and the flattened schemas of every kind would
+/// stay in its heap for its whole life.
+pub fn built_in() -> Vec<Crd> {
+    crate::catalogue::resources()
+        .iter()
+        .filter(|r| r.group == GROUP)
+        .map(|r| {
+            let v = serde_json::from_str(r.crd_json).expect("generated CRD digest is JSON");
+            Crd::from_value(&v).expect("generated CRD digest is a CRD")
+        })
+        .collect()
 }
 
 /// `kubectl-mtv crds diff`: this build against the cluster.
@@ -60,15 +58,21 @@ pub struct DiffReport {
 
 /// Compares this build's CRDs with the cluster's behind `conn`.
 pub async fn diff(conn: &Connection) -> Result<DiffReport, KubeFailure> {
-    let cluster = fetch::fetch_as(conn, |v| Crd::from_value(&v)).await?;
-    let theirs = cluster.objects;
-    let drift = diff::compare(built_in(), &theirs, cluster.facts);
+    let built = built_in();
+    // Each cluster CRD is compared as soon as it is read, and only the
+    // outcome kept: a few flattened schemas at a time, not all of them.
+    let cluster = fetch::fetch_as(conn, |v, facts| {
+        Ok(diff::compare_one(&built, &Crd::from_value(&v)?, facts))
+    })
+    .await?;
+    let cluster_kinds = cluster.objects.len();
+    let drift = diff::assemble(&built, cluster.objects);
     Ok(DiffReport {
         identical: drift.identical(),
         server: cluster.server,
         kubernetes_version: cluster.kubernetes,
-        built_kinds: built_in().len(),
-        cluster_kinds: theirs.len(),
+        built_kinds: built.len(),
+        cluster_kinds,
         drift,
     })
 }
