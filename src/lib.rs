@@ -20,6 +20,7 @@ pub mod cli;
 pub mod cluster;
 pub mod crds;
 pub mod engine;
+pub mod heap;
 pub mod logging;
 pub mod metrics;
 pub mod prompts;

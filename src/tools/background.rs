@@ -32,7 +32,12 @@ impl BackgroundRegistry {
         let page_size = opts.page_size.map_or(DEFAULT_PAGE_SIZE, |n| n.max(1));
         let handle = std::thread::Builder::new()
             .name("catalogue".into())
-            .spawn(move || Registry::with_options(&opts))
+            .spawn(move || {
+                let registry = Registry::with_options(&opts);
+                // Building every tool's schemas leaves as much freed as kept.
+                crate::heap::release_free_memory();
+                registry
+            })
             .expect("spawning the catalogue thread");
         BackgroundRegistry {
             built: OnceLock::new(),
