@@ -60,6 +60,31 @@ pub fn note_load() {
     let _ = LOAD_AT_START.set(three.join(" / "));
 }
 
+/// How much of link/hot-functions.txt the measured binary has: the list is
+/// in the linker's names, which a new toolchain or Cargo.lock changes, and
+/// what the binary lacks is laid out as if unlisted (build.rs,
+/// scripts/order-functions).
+fn code_layout() -> String {
+    let list = concat!(env!("CARGO_MANIFEST_DIR"), "/link/hot-functions.txt");
+    let Ok(listed) = std::fs::read_to_string(list) else {
+        return "no link/hot-functions.txt: the hot code is not packed.".into();
+    };
+    let Some(symbols) = command_line("nm", &["--defined-only", crate::BIN]) else {
+        return "n/a (`nm` failed on the binary).".into();
+    };
+    let have: std::collections::HashSet<&str> = symbols
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .collect();
+    let names: Vec<&str> = listed.lines().filter(|l| !l.is_empty()).collect();
+    let found = names.iter().filter(|n| have.contains(*n)).count();
+    format!(
+        "{found} of the {} functions in link/hot-functions.txt are in the binary ({:.0} %) and packed at the start of its code (`scripts/order-functions` remakes the list after a toolchain or Cargo.lock change).",
+        names.len(),
+        100.0 * found as f64 / names.len().max(1) as f64
+    )
+}
+
 fn command_line(program: &str, args: &[&str]) -> Option<String> {
     let out = std::process::Command::new(program)
         .args(args)
@@ -453,6 +478,7 @@ impl Report {
             .get()
             .cloned()
             .unwrap_or_else(|| "unknown".into());
+        let layout = code_layout();
         let date = command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
         // scripts/bench exports its start time: its wall time up to here.
         let script = std::env::var("KUBECTL_MTV_BENCH_T0")
@@ -496,6 +522,8 @@ benchmark itself took {wall:.0} s{script}).
 
 Machine: {cores} cores (`nproc`), {cpu}, {ram} RAM; load average when the
 benchmark started (`/proc/loadavg`, 1/5/15 min): {load}.
+
+Code layout: {layout}
 
 Versions:
 {versions}
