@@ -39,7 +39,15 @@ mod peers;
 #[path = "mcp/report.rs"]
 mod report;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kubectl-mtv");
+/// The binary measured: `KUBECTL_MTV_BENCH_BIN` (scripts/bench sets it to a
+/// plain `cargo build --release`, what `cargo install` makes), else the one
+/// cargo built for this benchmark. They differ: building a benchmark turns
+/// on the dev-dependencies' features of shared crates, which renames their
+/// functions (link/hot-functions.txt would then not match).
+static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    std::env::var("KUBECTL_MTV_BENCH_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_kubectl-mtv").to_owned())
+});
 
 fn testenv() -> HashMap<String, String> {
     let dir = std::env::var("KUBE_TESTENV_DIR").expect("KUBE_TESTENV_DIR (scripts/bench sets it)");
@@ -89,7 +97,7 @@ struct Stdio_ {
 
 impl Stdio_ {
     fn spawn(kubeconfig: &str) -> Self {
-        Self::spawn_bin(BIN, kubeconfig)
+        Self::spawn_bin(&BIN, kubeconfig)
     }
 
     fn spawn_bin(bin: &str, kubeconfig: &str) -> Self {
@@ -475,7 +483,7 @@ fn cpu_seconds(pid: u32) -> f64 {
 
 /// Starts `kubectl-mtv mcp-server --sse --port 0` with these extra arguments.
 async fn http_server(env: &HashMap<String, String>, extra: &[&str]) -> (Child, u16) {
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(&*BIN)
         .args(["mcp-server", "--sse", "--port", "0"])
         .args(extra)
         .env("KUBECONFIG", &env["KUBECONFIG"])

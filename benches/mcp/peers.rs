@@ -128,7 +128,7 @@ fn runs(program: &str, args: &[&str]) -> bool {
 fn servers(kubeconfig: &str, versions: &mut Vec<(String, String)>) -> Vec<Result<Server, String>> {
     let ours = Server {
         kind: Kind::Ours,
-        program: BIN.into(),
+        program: BIN.clone(),
         prefix: vec![],
         kubeconfig: kubeconfig.into(),
     };

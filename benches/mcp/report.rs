@@ -69,7 +69,7 @@ fn code_layout() -> String {
     let Ok(listed) = std::fs::read_to_string(list) else {
         return "no link/hot-functions.txt: the hot code is not packed.".into();
     };
-    let Some(symbols) = command_line("nm", &["--defined-only", crate::BIN]) else {
+    let Some(symbols) = command_line("nm", &["--defined-only", &crate::BIN]) else {
         return "n/a (`nm` failed on the binary).".into();
     };
     let have: std::collections::HashSet<&str> = symbols
