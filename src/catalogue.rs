@@ -172,16 +172,14 @@ impl ResourceDef {
         }
     }
 
-    /// The full schema, parsed once per process.
+    /// The full schema, parsed on first use and kept (each resource's on its
+    /// own: a create of one kind does not hold every kind's schema).
     pub fn schema(&'static self) -> &'static Value {
-        static SCHEMAS: OnceLock<Vec<Value>> = OnceLock::new();
-        let all = SCHEMAS.get_or_init(|| {
-            resources()
-                .iter()
-                .map(|r| serde_json::from_str(r.schema_json).expect("generated schema is JSON"))
-                .collect()
-        });
-        &all[self.index()]
+        static SCHEMAS: OnceLock<Vec<OnceLock<Value>>> = OnceLock::new();
+        let slots = SCHEMAS.get_or_init(|| resources().iter().map(|_| OnceLock::new()).collect());
+        slots[self.index()].get_or_init(|| {
+            serde_json::from_str(self.schema_json).expect("generated schema is JSON")
+        })
     }
 
     /// The trimmed spec schema for `tools/list`.
