@@ -124,6 +124,33 @@ fn runs(program: &str, args: &[&str]) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Drops `program`'s file (found on PATH if it has no slash) from the page
+/// cache, so that every server runs from a binary read back from disk, as an
+/// installed one is, whether its build or install wrote it a minute ago or
+/// long before. How its pages came into the cache changes how many the
+/// kernel maps at each fault, hence its RSS: kubectl-mtv's after 1,000 gets
+/// was 11.5 MiB run from its freshly copied file and 10.3 MiB from the same
+/// file read back.
+fn evict_from_page_cache(program: &str) {
+    let path = if program.contains('/') {
+        Some(std::path::PathBuf::from(program))
+    } else {
+        std::env::var_os("PATH").and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(program))
+                .find(|f| f.is_file())
+        })
+    };
+    let Some(file) = path.and_then(|p| std::fs::File::open(p).ok()) else {
+        return;
+    };
+    use std::os::fd::AsRawFd;
+    // Dirty pages are not dropped: write them back first.
+    let _ = file.sync_all();
+    // SAFETY: a valid open descriptor; the call only advises the kernel.
+    unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+}
+
 /// The three servers, in NAMES order: how to start each, or why it cannot be.
 fn servers(kubeconfig: &str, versions: &mut Vec<(String, String)>) -> Vec<Result<Server, String>> {
     let ours = Server {
@@ -252,8 +279,9 @@ pub async fn run(env: &HashMap<String, String>) {
     let mut report = Report::new(&client).await;
     let specs = servers(kubeconfig, &mut report.versions);
     for (fig, spec) in report.servers.iter_mut().zip(&specs) {
-        if let Err(why) = spec {
-            fig.missing = Some(why.clone());
+        match spec {
+            Err(why) => fig.missing = Some(why.clone()),
+            Ok(s) => evict_from_page_cache(&s.program),
         }
     }
     setup(&client, kubeconfig).await;
