@@ -129,8 +129,8 @@ fn runs(program: &str, args: &[&str]) -> bool {
 /// installed one is, whether its build or install wrote it a minute ago or
 /// long before. How its pages came into the cache changes how many the
 /// kernel maps at each fault, hence its RSS: kubectl-mtv's after 1,000 gets
-/// was 11.5 MiB run from its freshly copied file and 10.3 MiB from the same
-/// file read back.
+/// was 11,544 KiB run from its freshly copied file and 10,332 KiB from the
+/// same file read back.
 fn evict_from_page_cache(program: &str) {
     let path = if program.contains('/') {
         Some(std::path::PathBuf::from(program))
